@@ -1,0 +1,4 @@
+/** Every benchmark suite `pnpm bench` runs, in order. Each capability adds its suite here. */
+import type { BenchSuite } from '../runner.js';
+
+export const suites: readonly BenchSuite[] = [];

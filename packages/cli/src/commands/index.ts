@@ -1,0 +1,16 @@
+/** The `sgv4` command tree. Each capability adds its command module here. */
+import type { Command } from '../framework/command.js';
+import { demoCommand } from './demo.js';
+
+/** Top-level commands, in the order `sgv4 --help` lists them. */
+export const commands: readonly Command[] = [demoCommand];
+
+/** The root of the tree: `sgv4` itself. */
+export const rootCommand: Command = {
+  name: 'sgv4',
+  summary:
+    'Linux SCSI pass-through (sg, bsg) from TypeScript: prototype of the sgv4 interface and device access.',
+  details:
+    'Exit statuses follow sg3_utils: 0 ok, 1 syntax error, 2..41 SCSI categories (e.g. 3 medium/hardware error,\n5 illegal request, 33 timeout), 50+errno OS errors, 97 malformed response, 99 other.',
+  subcommands: commands,
+};

@@ -1,0 +1,5 @@
+/** The ordered stops of `sgv4 demo`. Each capability adds its step here as it lands. */
+import { environmentStep } from './steps/environment.js';
+import type { TourStep } from './tour-step.js';
+
+export const tour: readonly TourStep[] = [environmentStep];

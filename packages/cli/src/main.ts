@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+/** The `sgv4` executable. */
+import { runCli } from './run-cli.js';
+
+process.exitCode = await runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr });

@@ -1,0 +1,8 @@
+/**
+ * `@sgv4/core`: the pure model of the sgv4 SCSI pass-through interface.
+ *
+ * No I/O happens here: every function is synchronous and deterministic, so a
+ * prototype can ask what the kernel would do without a device.
+ * @module
+ */
+export { ExitStatus, type ExitStatusCode, exitStatusForErrno } from './exit-status.js';
