@@ -5,4 +5,8 @@
  * prototype can ask what the kernel would do without a device.
  * @module
  */
+
+export * from './errors/index.js';
 export { ExitStatus, type ExitStatusCode, exitStatusForErrno } from './exit-status.js';
+export * from './sense/index.js';
+export * from './sgv4/index.js';
