@@ -8,5 +8,9 @@
 
 export * from './errors/index.js';
 export { ExitStatus, type ExitStatusCode, exitStatusForErrno } from './exit-status.js';
+export * from './limits/index.js';
+export * from './permissions/index.js';
+export * from './reserve/index.js';
+export * from './scatterlist/index.js';
 export * from './sense/index.js';
 export * from './sgv4/index.js';
