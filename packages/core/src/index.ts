@@ -6,6 +6,7 @@
  * @module
  */
 
+export * from './cdb/index.js';
 export * from './errors/index.js';
 export { ExitStatus, type ExitStatusCode, exitStatusForErrno } from './exit-status.js';
 export * from './limits/index.js';

@@ -1,0 +1,89 @@
+/**
+ * Building and decoding CDBs with the tables in {@link CDB_SPECS}.
+ * @module
+ */
+import { InvalidFieldError } from '../errors/invalid-field-error.js';
+import { MalformedDataError } from '../errors/malformed-data-error.js';
+import { CDB_SPECS, type CdbSpec } from './commands.js';
+import { decodeTable, encodeTable, type FieldInput, type FieldValues } from './field-table.js';
+
+const BY_KEY: ReadonlyMap<string, CdbSpec> = new Map(CDB_SPECS.map((s) => [s.key, s]));
+const BY_OPCODE: ReadonlyMap<number, readonly CdbSpec[]> = (() => {
+  const m = new Map<number, CdbSpec[]>();
+  for (const s of CDB_SPECS) m.set(s.opcode, [...(m.get(s.opcode) ?? []), s]);
+  return m;
+})();
+
+/**
+ * CDB length implied by the opcode's group code (SPC-6 4.2.5.1, the kernel's
+ * `COMMAND_SIZE()` in include/scsi/scsi_common.h: groups 0..7 -> 6, 10, 10, 12(reserved),
+ * 16, 12, 10(vendor), 10(vendor)); 0x7f variable-length CDBs take their length from byte 7.
+ */
+export function cdbLengthForOpcode(opcode: number): number {
+  const sizes = [6, 10, 10, 12, 16, 12, 10, 10];
+  return sizes[(opcode >> 5) & 7] ?? 10;
+}
+
+/** The table for a key (`read10`) or command name (`READ(10)`); InvalidFieldError when unknown. */
+export function cdbSpec(command: string): CdbSpec {
+  const s = BY_KEY.get(command) ?? CDB_SPECS.find((c) => c.name.toLowerCase() === command.toLowerCase());
+  if (s === undefined) {
+    throw new InvalidFieldError(
+      'command',
+      `must be one of ${CDB_SPECS.map((c) => c.key).join(', ')}`,
+      command,
+    );
+  }
+  return s;
+}
+
+/**
+ * Builds a CDB: OPERATION CODE (and SERVICE ACTION) from the table, other fields from
+ * `fields` (absent = 0). `buildCdb('read10', { lba: 0x1234, transferLength: 8 })`.
+ */
+export function buildCdb(command: string | CdbSpec, fields: FieldInput = {}): Uint8Array {
+  const s = typeof command === 'string' ? cdbSpec(command) : command;
+  if ('operationCode' in fields || 'serviceAction' in fields) {
+    const name = 'operationCode' in fields ? 'operationCode' : 'serviceAction';
+    throw new InvalidFieldError(`${s.name}.${name}`, 'is fixed by the command table', fields[name]);
+  }
+  const cdb = encodeTable(s, fields);
+  cdb[0] = s.opcode;
+  if (s.serviceAction !== undefined) cdb[1] = ((cdb[1] ?? 0) & 0xe0) | s.serviceAction;
+  return cdb;
+}
+
+/** A decoded CDB. */
+export interface DecodedCdb {
+  /** The table that matched. */
+  readonly spec: CdbSpec;
+  /** Field values by name (operationCode included). */
+  readonly fields: FieldValues;
+}
+
+/**
+ * Finds the table for a CDB by opcode (and service action) and decodes it. Throws
+ * {@link MalformedDataError} when the opcode has no table or the CDB is shorter than the
+ * command's length.
+ */
+export function decodeCdb(cdb: Uint8Array): DecodedCdb {
+  MalformedDataError.require('CDB', cdb, 0, 1);
+  const opcode = cdb[0] ?? 0;
+  const candidates = BY_OPCODE.get(opcode) ?? [];
+  const sa = (cdb[1] ?? 0) & 0x1f;
+  const s = candidates.find((c) => c.serviceAction === undefined || c.serviceAction === sa);
+  if (s === undefined) {
+    throw new MalformedDataError({
+      what: 'CDB',
+      offset: candidates.length > 0 ? 1 : 0,
+      needed: candidates.length > 0 ? (candidates[0]?.serviceAction ?? 0) : 0,
+      available: candidates.length > 0 ? sa : opcode,
+      reason:
+        candidates.length > 0
+          ? `service action 0x${sa.toString(16)} of opcode 0x${opcode.toString(16)} has no field table`
+          : `opcode 0x${opcode.toString(16).padStart(2, '0')} has no field table`,
+    });
+  }
+  MalformedDataError.require(s.name, cdb, 0, s.length);
+  return { spec: s, fields: decodeTable(s, cdb, 0, s.length) };
+}

@@ -1,0 +1,215 @@
+/**
+ * The generic field codec: a structure (a CDB, a response, a mode page) is a table of
+ * fields, each a run of bits at a byte offset, and ONE encoder / decoder works on any table
+ * (the python-scsi model, without its class-level state: tables are frozen data).
+ * @module
+ */
+import { InvalidFieldError } from '../errors/invalid-field-error.js';
+import { MalformedDataError } from '../errors/malformed-data-error.js';
+
+/**
+ * One field. Integer fields are `width` bits, big-endian across bytes (SCSI byte order),
+ * whose least significant bit is bit `bit` of the field's last byte; they start in byte
+ * `byte`. So READ(6)'s 21-bit LBA is `{ byte: 1, bit: 0, width: 21 }` and INQUIRY's EVPD bit
+ * is `{ byte: 1, bit: 0, width: 1 }`. `ascii` and `bytes` fields are `length` whole bytes.
+ */
+export type FieldSpec = IntFieldSpec | BlobFieldSpec;
+
+/** An integer field of `width` bits. */
+export interface IntFieldSpec {
+  /** Field name (camelCase of the T10 name). */
+  readonly name: string;
+  /** Absent or 'int'. */
+  readonly kind?: 'int';
+  /** First byte. */
+  readonly byte: number;
+  /** Bit position of the field's least significant bit in its last byte (default 0). */
+  readonly bit?: number;
+  /** Width in bits. */
+  readonly width: number;
+  /** Human description, shown by the CLI. */
+  readonly description?: string;
+}
+
+/** A run of whole bytes: text (`ascii`, trailing spaces trimmed on decode) or raw `bytes`. */
+export interface BlobFieldSpec {
+  /** Field name. */
+  readonly name: string;
+  /** How the bytes are presented. */
+  readonly kind: 'ascii' | 'bytes';
+  /** First byte. */
+  readonly byte: number;
+  /** Length in bytes. */
+  readonly length: number;
+  /** Human description. */
+  readonly description?: string;
+}
+
+function isBlob(f: FieldSpec): f is BlobFieldSpec {
+  return f.kind === 'ascii' || f.kind === 'bytes';
+}
+
+/** A named table of fields with the structure's length. */
+export interface FieldTable {
+  /** What the table describes, e.g. `READ(10)` or `Caching mode page`. */
+  readonly name: string;
+  /** Bytes the structure occupies. */
+  readonly length: number;
+  /** The fields, in byte order. */
+  readonly fields: readonly FieldSpec[];
+}
+
+/** A field's value: numbers up to 32 bits, bigints above, strings for ascii, bytes for blobs. */
+export type FieldValue = number | bigint | string | Uint8Array;
+
+/** Decoded fields by name. */
+export type FieldValues = Record<string, FieldValue>;
+
+/** What callers may pass to an encoder: booleans are accepted for 1-bit fields. */
+export type FieldInput = Readonly<Record<string, FieldValue | boolean | undefined>>;
+
+function spanBytes(f: { bit?: number; width: number }): number {
+  return Math.ceil(((f.bit ?? 0) + f.width) / 8);
+}
+
+/** True when the table's field lies wholly inside `available` bytes. */
+export function fieldFits(f: FieldSpec, available: number): boolean {
+  const end = isBlob(f) ? f.byte + f.length : f.byte + spanBytes(f);
+  return end <= available;
+}
+
+/** Reads one field at `base` (the structure's start). The caller guarantees the bytes exist. */
+export function readField(bytes: Uint8Array, base: number, f: FieldSpec): FieldValue {
+  const start = base + f.byte;
+  if (f.kind === 'ascii') {
+    let s = '';
+    for (let i = 0; i < f.length; i++) s += String.fromCharCode(bytes[start + i] ?? 0);
+    return s.replace(/[\0 ]+$/, '');
+  }
+  if (isBlob(f)) return bytes.slice(start, start + f.length);
+  const n = spanBytes(f);
+  const bit = f.bit ?? 0;
+  if (n <= 6) {
+    let v = 0;
+    for (let i = 0; i < n; i++) v = v * 256 + (bytes[start + i] ?? 0);
+    v = Math.floor(v / 2 ** bit) % 2 ** f.width;
+    return f.width > 32 ? BigInt(v) : v;
+  }
+  let v = 0n;
+  for (let i = 0; i < n; i++) v = (v << 8n) | BigInt(bytes[start + i] ?? 0);
+  v = (v >> BigInt(bit)) & ((1n << BigInt(f.width)) - 1n);
+  return f.width > 32 ? v : Number(v);
+}
+
+/**
+ * Decodes every field of `table` that fits in `available` bytes from `base` (fields that do
+ * not fit are omitted; see {@link decodeTableStrict} to require them all).
+ */
+export function decodeTable(table: FieldTable, bytes: Uint8Array, base = 0, available?: number): FieldValues {
+  const avail = Math.min(available ?? bytes.length - base, bytes.length - base);
+  const out: FieldValues = {};
+  for (const f of table.fields) {
+    if (fieldFits(f, avail)) out[f.name] = readField(bytes, base, f);
+  }
+  return out;
+}
+
+/** Decodes `table` at `base`, throwing {@link MalformedDataError} unless all of it is there. */
+export function decodeTableStrict(
+  table: FieldTable,
+  bytes: Uint8Array,
+  base = 0,
+  what = table.name,
+): FieldValues {
+  MalformedDataError.require(what, bytes, base, table.length);
+  return decodeTable(table, bytes, base, table.length);
+}
+
+function toInteger(owner: string, f: IntFieldSpec, raw: FieldValue | boolean): bigint {
+  const field = `${owner}.${f.name}`;
+  const max = (1n << BigInt(f.width)) - 1n;
+  const rule = `must be an integer in 0..${max <= BigInt(Number.MAX_SAFE_INTEGER) ? String(max) : `2^${f.width}-1`}`;
+  let v: bigint;
+  if (typeof raw === 'boolean') {
+    if (f.width !== 1) throw new InvalidFieldError(field, rule, raw);
+    v = raw ? 1n : 0n;
+  } else if (typeof raw === 'bigint') {
+    v = raw;
+  } else if (typeof raw === 'number' && Number.isSafeInteger(raw)) {
+    v = BigInt(raw);
+  } else {
+    throw new InvalidFieldError(field, rule, raw);
+  }
+  if (v < 0n || v > max) throw new InvalidFieldError(field, rule, raw);
+  return v;
+}
+
+/** Writes one field at `base`. Validates the value against the field's width or length. */
+export function writeField(
+  bytes: Uint8Array,
+  base: number,
+  f: FieldSpec,
+  raw: FieldValue | boolean,
+  owner: string,
+): void {
+  const start = base + f.byte;
+  if (isBlob(f)) {
+    const data =
+      typeof raw === 'string' && f.kind === 'ascii'
+        ? Uint8Array.from(raw.padEnd(f.length, ' '), (c) => c.charCodeAt(0))
+        : raw instanceof Uint8Array
+          ? raw
+          : undefined;
+    if (
+      data === undefined ||
+      data.length > f.length ||
+      (typeof raw === 'string' && /[^\x20-\x7e]/.test(raw))
+    ) {
+      throw new InvalidFieldError(
+        `${owner}.${f.name}`,
+        f.kind === 'ascii'
+          ? `must be printable ASCII of at most ${f.length} characters`
+          : `must be at most ${f.length} bytes`,
+        raw,
+      );
+    }
+    bytes.set(data, start);
+    return;
+  }
+  const v = toInteger(owner, f, raw);
+  const n = spanBytes(f);
+  const bit = BigInt(f.bit ?? 0);
+  const mask = ((1n << BigInt(f.width)) - 1n) << bit;
+  let word = 0n;
+  for (let i = 0; i < n; i++) word = (word << 8n) | BigInt(bytes[start + i] ?? 0);
+  word = (word & ~mask) | (v << bit);
+  for (let i = n - 1; i >= 0; i--) {
+    bytes[start + i] = Number(word & 0xffn);
+    word >>= 8n;
+  }
+}
+
+/**
+ * Encodes `values` with `table` into a new buffer of `table.length` bytes (or into `target`
+ * at `base`). Unknown names and out-of-range values throw {@link InvalidFieldError} naming
+ * `<table>.<field>`; absent fields stay 0.
+ */
+export function encodeTable(
+  table: FieldTable,
+  values: FieldInput,
+  target?: Uint8Array,
+  base = 0,
+): Uint8Array {
+  const out = target ?? new Uint8Array(table.length);
+  const known = new Set(table.fields.map((f) => f.name));
+  for (const name of Object.keys(values)) {
+    if (!known.has(name)) {
+      throw new InvalidFieldError(`${table.name}.${name}`, `is not a field of ${table.name}`, values[name]);
+    }
+  }
+  for (const f of table.fields) {
+    const v = values[f.name];
+    if (v !== undefined) writeField(out, base, f, v, table.name);
+  }
+  return target ? out.subarray(base, base + table.length) : out;
+}

@@ -1,0 +1,165 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  buildCdb,
+  CDB_SPECS,
+  cdbLengthForOpcode,
+  decodeCdb,
+  type FieldInput,
+  type IntFieldSpec,
+  InvalidFieldError,
+  MalformedDataError,
+} from '../../src/index.js';
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+/** Golden bytes: [command key, fields, expected CDB hex] — written out from the T10 tables by hand. */
+const GOLDEN: [string, FieldInput, string][] = [
+  ['tur', {}, '000000000000'],
+  ['request-sense', { desc: true, allocationLength: 252 }, '030100 00fc00'],
+  ['inquiry', { allocationLength: 36 }, '120000002400'],
+  ['inquiry', { evpd: 1, pageCode: 0x83, allocationLength: 0x1000 }, '120183100000'],
+  ['read-capacity10', {}, '25000000000000000000'],
+  ['read-capacity16', { allocationLength: 32 }, '9e100000000000000000000000200000'],
+  ['read6', { lba: 0x1f_ffff, transferLength: 8 }, '081fffff0800'],
+  ['read10', { lba: 0x1234, transferLength: 8, fua: true, dpo: 1 }, '28180000123400000800'],
+  ['read12', { lba: 0x01020304, transferLength: 0x10, groupNumber: 3 }, 'a800010203040000001003 00'],
+  [
+    'read16',
+    { lba: 0x0102030405060708n, transferLength: 0x100, rdprotect: 7 },
+    '88e00102030405060708000001000000',
+  ],
+  ['write6', { lba: 0x1234, transferLength: 1 }, '0a0012340100'],
+  ['write10', { lba: 0xffff_ffff, transferLength: 0xffff, wrprotect: 1 }, '2a20ffffffff00ffff00'],
+  ['write12', { lba: 7, transferLength: 2 }, 'aa000000000700000002 0000'],
+  ['write16', { lba: 0n, transferLength: 1, fua: true }, '8a080000000000000000000000010000'],
+  ['verify10', { bytchk: 1, lba: 0x10, verificationLength: 4 }, '2f020000001000000400'],
+  ['verify16', { lba: 0x10n, verificationLength: 4 }, '8f000000000000000010000000040000'],
+  ['write-same10', { unmap: true, lba: 0x100, numberOfBlocks: 0x80 }, '41080000010000008000'],
+  [
+    'write-same16',
+    { unmap: true, ndob: true, lba: 0x100n, numberOfBlocks: 0x80 },
+    '93090000000000000100000000800000',
+  ],
+  ['sync-cache10', { immed: true }, '35020000000000000000'],
+  ['sync-cache16', { lba: 1n, numberOfBlocks: 2 }, '91000000000000000001000000020000'],
+  ['mode-sense6', { dbd: true, pc: 0, pageCode: 0x08, allocationLength: 0xfc }, '1a080800fc00'],
+  [
+    'mode-sense10',
+    { llbaa: 1, pageCode: 0x3f, subpageCode: 0xff, allocationLength: 0x1000 },
+    '5a103fff000000100000',
+  ],
+  ['mode-select6', { pf: true, parameterListLength: 24 }, '151000001800'],
+  ['mode-select10', { pf: true, sp: true, parameterListLength: 28 }, '55110000000000001c00'],
+  ['report-luns', { selectReport: 2, allocationLength: 0x1000 }, 'a0000200000000001000 0000'],
+  [
+    'report-opcodes',
+    {
+      rctd: true,
+      reportingOptions: 2,
+      requestedOperationCode: 0x9e,
+      requestedServiceAction: 0x10,
+      allocationLength: 512,
+    },
+    'a30c829e0010000002000000',
+  ],
+  ['start-stop', { start: true, loej: true, powerCondition: 0 }, '1b0000000300'],
+  ['unmap', { parameterListLength: 24 }, '42000000000000001800'],
+  [
+    'ata12',
+    { protocol: 4, tDir: 1, byteBlock: 1, tLength: 2, count: 1, command: 0xec },
+    'a1080e000100000000ec0000',
+  ],
+  [
+    'ata16',
+    { protocol: 3, extend: 1, ckCond: 1, command: 0xe5, features: 0x0102, count: 0x0304 },
+    '8507200102030400000000000000e500',
+  ],
+];
+
+describe('CDB builders', () => {
+  it.each(GOLDEN)('%s builds its golden bytes', (key, fields, expected) => {
+    const cdb = buildCdb(key, fields);
+    expect(hex(cdb)).toBe(expected.replace(/\s+/g, ''));
+    const decoded = decodeCdb(cdb);
+    expect(decoded.spec.key).toBe(key);
+    for (const [name, v] of Object.entries(fields)) {
+      const want = typeof v === 'boolean' ? (v ? 1 : 0) : v;
+      expect(decoded.fields[name]).toEqual(
+        typeof want === 'number' && typeof decoded.fields[name] === 'bigint' ? BigInt(want) : want,
+      );
+    }
+  });
+
+  it('has a golden case for every command table', () => {
+    expect(new Set(GOLDEN.map(([k]) => k))).toEqual(new Set(CDB_SPECS.map((s) => s.key)));
+  });
+
+  it('lengths agree with the opcode group (COMMAND_SIZE)', () => {
+    for (const s of CDB_SPECS)
+      expect({ key: s.key, len: cdbLengthForOpcode(s.opcode) }).toEqual({ key: s.key, len: s.length });
+  });
+
+  it('round-trips random in-range values for every command (property)', () => {
+    for (const s of CDB_SPECS) {
+      const settable = s.fields.filter(
+        (f): f is IntFieldSpec =>
+          f.kind === undefined && f.name !== 'operationCode' && f.name !== 'serviceAction',
+      );
+      const arb = fc.record(
+        Object.fromEntries(
+          settable.map((f) => [
+            f.name,
+            f.width > 32
+              ? fc.bigInt({ min: 0n, max: (1n << BigInt(f.width)) - 1n })
+              : fc.integer({ min: 0, max: 2 ** f.width - 1 }),
+          ]),
+        ),
+      );
+      fc.assert(
+        fc.property(arb, (values) => {
+          const decoded = decodeCdb(buildCdb(s.key, values as FieldInput));
+          expect(decoded.spec.key).toBe(s.key);
+          for (const [k, v] of Object.entries(values)) expect(decoded.fields[k]).toEqual(v);
+        }),
+        { numRuns: 200 },
+      );
+    }
+  });
+
+  it('rejects bad fields by name and rule', () => {
+    expect(() => buildCdb('read10', { lba: 2 ** 32 })).toThrow(
+      /READ\(10\)\.lba: must be an integer in 0\.\.4294967295/,
+    );
+    expect(() => buildCdb('read6', { lba: -1 })).toThrow(InvalidFieldError);
+    expect(() => buildCdb('read10', { lbaa: 1 })).toThrow(/READ\(10\)\.lbaa: is not a field of READ\(10\)/);
+    expect(() => buildCdb('read10', { fua: 2 })).toThrow(InvalidFieldError);
+    expect(() => buildCdb('read10', { transferLength: true })).toThrow(InvalidFieldError);
+    expect(() => buildCdb('read10', { operationCode: 0x2a })).toThrow(/is fixed by the command table/);
+    expect(() => buildCdb('nope')).toThrow(/command: must be one of/);
+  });
+
+  it('fuzz: decodeCdb on random bytes gives a CDB or MalformedDataError', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 20 }), (bytes) => {
+        try {
+          const d = decodeCdb(bytes);
+          expect(bytes.length).toBeGreaterThanOrEqual(d.spec.length);
+        } catch (e) {
+          expect(e).toBeInstanceOf(MalformedDataError);
+        }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('reports unknown opcodes and service actions', () => {
+    expect(() => decodeCdb(Uint8Array.of(0xc0, 0, 0, 0, 0, 0))).toThrow(/opcode 0xc0 has no field table/);
+    expect(() => decodeCdb(Uint8Array.of(0x9e, 0x11, ...new Array(14).fill(0)))).toThrow(
+      /service action 0x11/,
+    );
+    expect(() => decodeCdb(Uint8Array.of(0x28, 0, 0))).toThrow(
+      /READ\(10\): needs 10 bytes at offset 0, only 3/,
+    );
+  });
+});
