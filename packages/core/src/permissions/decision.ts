@@ -155,12 +155,7 @@ function classify(
       ata,
     };
   }
-  return {
-    command: found.entry,
-    match: found.match,
-    commandClass: found.entry.commandClass,
-    ...(ata ? { ata } : {}),
-  };
+  return { command: found.entry, match: found.match, commandClass: found.entry.commandClass, ata };
 }
 
 /**
@@ -210,39 +205,77 @@ export function decidePermission(request: PermissionRequest): PermissionDecision
   }
   const table = request.table ?? (policy === 'kernel' ? LINUX_6_1_TABLE : SGV4_PROPOSAL_TABLE);
   const cls = classify(cdb, policy, table, deviceType);
-  const base = {
-    table: table.name,
-    policy,
-    ...cls,
-    request: { iface, openMode, capSysRawio, deviceType, submission, partition },
-  };
-  const done = (
-    allowed: boolean,
-    rule: PermissionRule,
-    filtered: boolean,
-    errno?: PermissionDecision['errno'],
-  ): PermissionDecision => ({ allowed, rule, filtered, ...(errno ? { errno } : {}), ...base });
+  const verdict = ruleFor(iface, openMode, capSysRawio, deviceType, submission, partition, cls.commandClass);
+  const request_ = { iface, openMode, capSysRawio, deviceType, submission, partition };
+  const decision: PermissionDecision =
+    verdict.errno === undefined
+      ? {
+          allowed: verdict.allowed,
+          rule: verdict.rule,
+          filtered: verdict.filtered,
+          table: table.name,
+          policy,
+          command: cls.command,
+          match: cls.match,
+          commandClass: cls.commandClass,
+          ata: cls.ata,
+          request: request_,
+        }
+      : {
+          allowed: verdict.allowed,
+          errno: verdict.errno,
+          rule: verdict.rule,
+          filtered: verdict.filtered,
+          table: table.name,
+          policy,
+          command: cls.command,
+          match: cls.match,
+          commandClass: cls.commandClass,
+          ata: cls.ata,
+          request: request_,
+        };
+  return decision;
+}
 
-  if (iface === 'block' && partition && !capSysRawio)
-    return done(false, 'block-partition-needs-rawio', false, 'ENOTTY');
+interface Verdict {
+  readonly allowed: boolean;
+  readonly rule: PermissionRule;
+  readonly filtered: boolean;
+  readonly errno?: PermissionDecision['errno'];
+}
+
+/** Every verdict, built once (a decision allocates no verdict). */
+const V = {
+  partition: { allowed: false, rule: 'block-partition-needs-rawio', filtered: false, errno: 'ENOTTY' },
+  writeBadf: { allowed: false, rule: 'write-needs-writable-fd', filtered: false, errno: 'EBADF' },
+  sgWrite: { allowed: true, rule: 'sg-write-unfiltered', filtered: false },
+  sgRdwr: { allowed: true, rule: 'sg-read-write-unfiltered', filtered: false },
+  scanner: { allowed: true, rule: 'sg-scanner-unfiltered', filtered: false },
+  rawio: { allowed: true, rule: 'cap-sys-rawio', filtered: true },
+  read: { allowed: true, rule: 'read-safe', filtered: true },
+  writeOk: { allowed: true, rule: 'write-safe-writable', filtered: true },
+  writeNo: { allowed: false, rule: 'write-safe-not-writable', filtered: true, errno: 'EPERM' },
+  privileged: { allowed: false, rule: 'privileged', filtered: true, errno: 'EPERM' },
+} as const satisfies Record<string, Verdict>;
+
+/** The kernel's order of checks (see {@link decidePermission}). */
+function ruleFor(
+  iface: PermissionInterface,
+  openMode: PermissionOpenMode,
+  capSysRawio: boolean,
+  deviceType: number,
+  submission: PermissionSubmission,
+  partition: boolean,
+  commandClass: PermissionCommandClass,
+): Verdict {
+  if (iface === 'block' && partition && !capSysRawio) return V.partition;
   if (iface === 'sg') {
-    if (submission === 'write') {
-      return openMode === 'read-only'
-        ? done(false, 'write-needs-writable-fd', false, 'EBADF')
-        : done(true, 'sg-write-unfiltered', false);
-    }
-    if (openMode === 'read-write') return done(true, 'sg-read-write-unfiltered', false);
-    if (deviceType === TYPE_SCANNER) return done(true, 'sg-scanner-unfiltered', false);
+    if (submission === 'write') return openMode === 'read-only' ? V.writeBadf : V.sgWrite;
+    if (openMode === 'read-write') return V.sgRdwr;
+    if (deviceType === TYPE_SCANNER) return V.scanner;
   }
-  if (capSysRawio) return done(true, 'cap-sys-rawio', true);
-  switch (cls.commandClass) {
-    case 'read-safe':
-      return done(true, 'read-safe', true);
-    case 'write-safe':
-      return openMode === 'read-only'
-        ? done(false, 'write-safe-not-writable', true, 'EPERM')
-        : done(true, 'write-safe-writable', true);
-    default:
-      return done(false, 'privileged', true, 'EPERM');
-  }
+  if (capSysRawio) return V.rawio;
+  if (commandClass === 'read-safe') return V.read;
+  if (commandClass === 'write-safe') return openMode === 'read-only' ? V.writeNo : V.writeOk;
+  return V.privileged;
 }

@@ -86,8 +86,13 @@ export class PermissionTable {
   /** Byte-0 class code per opcode (0 privileged, 1 read, 2 write): the fast path. */
   readonly #classCode: Uint8Array;
   readonly #names: ReadonlyMap<number, string>;
-  readonly #byServiceAction: ReadonlyMap<number, ReadonlyMap<number, PermissionCommandEntry>>;
-  readonly #byDeviceType: ReadonlyMap<number, ReadonlyMap<number, PermissionCommandEntry>>;
+  readonly #byServiceAction: ReadonlyMap<number, ReadonlyMap<number, PermissionLookup>>;
+  readonly #byDeviceType: ReadonlyMap<number, ReadonlyMap<number, PermissionLookup>>;
+  /** The byte-0 lookup of every opcode, built once: the kernel path allocates nothing. */
+  readonly #byOpcode: readonly PermissionLookup[];
+  /** 1 for opcodes with service-action or device-type refinements. */
+  readonly #refined: Uint8Array;
+  readonly #unlisted = new Map<number, PermissionLookup>();
   readonly #refinements: readonly PermissionCommandEntry[];
 
   /** Builds a table; bad opcodes or service actions throw an InvalidFieldError naming the field. */
@@ -116,8 +121,9 @@ export class PermissionTable {
       names.set(op, value);
     }
     this.#names = names;
-    const bySa = new Map<number, Map<number, PermissionCommandEntry>>();
-    const byType = new Map<number, Map<number, PermissionCommandEntry>>();
+    const bySa = new Map<number, Map<number, PermissionLookup>>();
+    const byType = new Map<number, Map<number, PermissionLookup>>();
+    this.#refined = new Uint8Array(256);
     const refinements = spec.refinements ?? [];
     refinements.forEach((entry, i) => {
       checkByte(`refinements[${i}].opcode`, entry.opcode);
@@ -137,9 +143,10 @@ export class PermissionTable {
             entry.serviceAction,
           );
         }
-        const m = bySa.get(entry.opcode) ?? new Map<number, PermissionCommandEntry>();
+        const m = bySa.get(entry.opcode) ?? new Map<number, PermissionLookup>();
         bySa.set(entry.opcode, m);
-        m.set(entry.serviceAction, entry);
+        m.set(entry.serviceAction, Object.freeze({ entry, match: 'service-action', listed: true }));
+        this.#refined[entry.opcode] = 1;
       } else if (entry.deviceType !== undefined) {
         if (!Number.isInteger(entry.deviceType) || entry.deviceType < 0 || entry.deviceType > 0x1f) {
           invalidPermissionField(
@@ -148,9 +155,10 @@ export class PermissionTable {
             entry.deviceType,
           );
         }
-        const m = byType.get(entry.deviceType) ?? new Map<number, PermissionCommandEntry>();
+        const m = byType.get(entry.deviceType) ?? new Map<number, PermissionLookup>();
         byType.set(entry.deviceType, m);
-        m.set(entry.opcode, entry);
+        m.set(entry.opcode, Object.freeze({ entry, match: 'device-type', listed: true }));
+        this.#refined[entry.opcode] = 1;
       } else {
         invalidPermissionField(`refinements[${i}]`, 'needs a serviceAction or a deviceType', entry.opcode);
       }
@@ -158,6 +166,22 @@ export class PermissionTable {
     this.#byServiceAction = bySa;
     this.#byDeviceType = byType;
     this.#refinements = refinements;
+    const byOpcode: PermissionLookup[] = [];
+    for (let op = 0; op < 256; op++) {
+      const code = this.#classCode[op] ?? CLASS_PRIVILEGED;
+      byOpcode.push(
+        Object.freeze({
+          entry: Object.freeze({
+            opcode: op,
+            name: this.opcodeName(op),
+            commandClass: CLASS_NAMES[code] ?? 'privileged',
+          }),
+          match: 'opcode',
+          listed: code !== CLASS_PRIVILEGED,
+        }),
+      );
+    }
+    this.#byOpcode = byOpcode;
   }
 
   /** The byte-0 class of `opcode` (what Linux checks). */
@@ -219,46 +243,49 @@ export class PermissionTable {
    */
   lookup(cdb: Uint8Array, refine: boolean, deviceType = 0): PermissionLookup {
     const opcode = cdb[0] ?? 0;
-    if (refine) {
+    if (refine && this.#refined[opcode] === 1) {
       const typed = this.#byDeviceType.get(deviceType)?.get(opcode);
-      if (typed) return { entry: typed, match: 'device-type', listed: true };
+      if (typed) return typed;
       const sas = this.#byServiceAction.get(opcode);
       if (sas) {
         const field = permissionServiceAction(cdb);
-        const base = this.opcodeName(opcode);
-        if (field.kind === 'truncated') {
-          return {
+        if (field.kind === 'truncated') return this.#synthesised(opcode, -1, field.needed);
+        if (field.kind === 'present')
+          return sas.get(field.serviceAction) ?? this.#synthesised(opcode, field.serviceAction, 0);
+      }
+    }
+    return this.#byOpcode[opcode] as PermissionLookup;
+  }
+
+  /** A privileged lookup for an unlisted (sa >= 0) or truncated (sa = -1) service action, cached. */
+  #synthesised(opcode: number, serviceAction: number, needed: number): PermissionLookup {
+    const key = opcode * 0x20000 + serviceAction + 1;
+    const cached = this.#unlisted.get(key);
+    if (cached) return cached;
+    const base = this.opcodeName(opcode);
+    const made: PermissionLookup =
+      serviceAction < 0
+        ? {
             entry: {
               opcode,
-              name: `${base} (CDB too short for its service action: ${field.needed} bytes needed)`,
+              name: `${base} (CDB too short for its service action: ${needed} bytes needed)`,
               commandClass: 'privileged',
             },
             match: 'truncated-service-action',
             listed: false,
-          };
-        }
-        if (field.kind === 'present') {
-          const hit = sas.get(field.serviceAction);
-          if (hit) return { entry: hit, match: 'service-action', listed: true };
-          return {
+          }
+        : {
             entry: {
               opcode,
-              serviceAction: field.serviceAction,
-              name: `${base} service action 0x${field.serviceAction.toString(16)}`,
+              serviceAction,
+              name: `${base} service action 0x${serviceAction.toString(16)}`,
               commandClass: 'privileged',
             },
             match: 'unlisted-service-action',
             listed: false,
           };
-        }
-      }
-    }
-    const code = this.#classCode[opcode] ?? CLASS_PRIVILEGED;
-    return {
-      entry: { opcode, name: this.opcodeName(opcode), commandClass: CLASS_NAMES[code] ?? 'privileged' },
-      match: 'opcode',
-      listed: code !== CLASS_PRIVILEGED,
-    };
+    this.#unlisted.set(key, made);
+    return made;
   }
 
   /**
