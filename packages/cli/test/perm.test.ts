@@ -139,3 +139,14 @@ describe('sgv4 perm', () => {
     expect(bad.stderr).toContain('read_table token 1: opcode must be in 0x00..0xff');
   });
 });
+
+describe('sgv4 demo --only permissions', () => {
+  it('prints the decision matrix computed by the model', async () => {
+    const run = await runCaptured(['demo', '--only', 'permissions']);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/INQUIRY\s+allowed\s+allowed\s+allowed\s+allowed\s+allowed/);
+    expect(run.stdout).toMatch(/WRITE BUFFER\s+EPERM\s+allowed\s+EPERM\s+EPERM\s+EPERM/);
+    expect(run.stdout).toMatch(/ATA-12 SECURITY ERASE PREPARE\s+EPERM\s+allowed\s+EPERM\s+allowed\s+EPERM/);
+    expect(run.stdout).toContain('Linux checks only byte 0');
+  });
+});
