@@ -4,7 +4,7 @@ import { sourceAliases } from '../../vitest.shared';
 export default defineProject({
   resolve: { alias: sourceAliases },
   test: {
-    name: 'lab',
+    name: 'lab-host',
     include: ['test/**/*.test.ts'],
     exclude: ['test/**/*.lab.test.ts'],
   },

@@ -1,0 +1,50 @@
+/**
+ * `sgv4 lab setup`: make the host ready (install missing Debian packages as root, or name
+ * the command) and build or reuse the cached initramfs.
+ * @module
+ */
+import { GUEST_INIT_SCRIPT } from './guest-init-script.js';
+import { defaultLabCacheDir, ensureInitramfs, type Initramfs, LAB_MODULES } from './host/initramfs.js';
+import { ensureLabHost, type LabHost } from './host/requirements.js';
+import type { LabProgress } from './progress.js';
+
+/** Options of {@link setupLab}. */
+export interface LabSetupOptions {
+  /** Install missing packages when root (default true). */
+  readonly install?: boolean;
+  /** initramfs cache directory (default {@link defaultLabCacheDir}). */
+  readonly cacheDir?: string;
+  /** Progress display. */
+  readonly progress?: LabProgress;
+}
+
+/** A ready lab. */
+export interface LabSetupResult {
+  /** The host tools found. */
+  readonly host: LabHost;
+  /** Debian packages this call installed. */
+  readonly installed: readonly string[];
+  /** The initramfs. */
+  readonly initramfs: Initramfs;
+}
+
+/** Checks (and as root installs) the host tools, then builds or reuses the initramfs. */
+export async function setupLab(options: LabSetupOptions = {}): Promise<LabSetupResult> {
+  const { installed, ...host } = await ensureLabHost({
+    ...(options.install === undefined ? {} : { install: options.install }),
+    ...(options.progress ? { progress: options.progress } : {}),
+  });
+  const build = async () =>
+    ensureInitramfs({
+      kernel: host.kernel,
+      modules: LAB_MODULES,
+      busybox: host.busybox,
+      modprobe: host.modprobe,
+      initScript: GUEST_INIT_SCRIPT,
+      cacheDir: options.cacheDir ?? defaultLabCacheDir(),
+    });
+  const initramfs = options.progress
+    ? await options.progress.step('building the guest initramfs', build)
+    : await build();
+  return { host, installed, initramfs };
+}
