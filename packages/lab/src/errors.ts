@@ -74,7 +74,7 @@ export class LabTimeoutError extends LabError {
   constructor(timeoutMs: number, qemuPid: number | undefined, consoleLogPath: string | undefined) {
     const log = consoleLogPath ? `; guest console log kept at ${consoleLogPath}` : '';
     super(
-      `lab timed out after ${formatSeconds(timeoutMs)}: killed QEMU (pid ${qemuPid ?? 'unknown'})${log}`,
+      `timed out after ${formatSeconds(timeoutMs)}: killed QEMU (pid ${qemuPid ?? 'unknown'})${log}`,
       ExitStatus.TIMEOUT,
     );
     this.timeoutMs = timeoutMs;

@@ -29,7 +29,7 @@ async function main(): Promise<number> {
     );
     return result.status;
   } catch (error) {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`lab: ${error instanceof Error ? error.message : String(error)}\n`);
     return error instanceof LabError ? error.exitStatus : 1;
   }
 }

@@ -1,10 +1,11 @@
 /** The `sgv4` command tree. Each capability adds its command module here. */
 import type { Command } from '../framework/command.js';
 import { demoCommand } from './demo.js';
+import { labCommand } from './lab.js';
 import { permCommand } from './perm.js';
 
 /** Top-level commands, in the order `sgv4 --help` lists them. */
-export const commands: readonly Command[] = [demoCommand, permCommand];
+export const commands: readonly Command[] = [demoCommand, labCommand, permCommand];
 
 /** The root of the tree: `sgv4` itself. */
 export const rootCommand: Command = {

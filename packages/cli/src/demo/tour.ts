@@ -1,6 +1,7 @@
 /** The ordered stops of `sgv4 demo`. Each capability adds its step here as it lands. */
 import { environmentStep } from './steps/environment.js';
+import { labStep } from './steps/lab.js';
 import { permissionsStep } from './steps/permissions.js';
 import type { TourStep } from './tour-step.js';
 
-export const tour: readonly TourStep[] = [environmentStep, permissionsStep];
+export const tour: readonly TourStep[] = [environmentStep, labStep, permissionsStep];

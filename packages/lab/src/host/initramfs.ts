@@ -78,7 +78,7 @@ export function resolveModuleFiles(kernel: LabKernel, names: readonly string[], 
       output = execFileSync(modprobe, ['-S', kernel.version, '--show-depends', name], { encoding: 'utf8' });
     } catch (error) {
       throw new LabError(
-        `lab: cannot resolve the dependencies of kernel module '${name}' for ${kernel.version}: ${(error as Error).message}`,
+        `cannot resolve the dependencies of kernel module '${name}' for ${kernel.version}: ${(error as Error).message}`,
         ExitStatus.FILE_ERROR,
       );
     }

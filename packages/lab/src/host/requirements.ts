@@ -86,7 +86,7 @@ export function requireLabHost(): LabHost {
 
 function missingPackagesError(missing: readonly string[]): LabSetupError {
   const command = installCommandFor(missing);
-  return new LabSetupError(`lab: missing ${missing.join(', ')}; install with: ${command}`, missing, command);
+  return new LabSetupError(`missing ${missing.join(', ')}; install with: ${command}`, missing, command);
 }
 
 /** How {@link ensureLabHost} may change the host. */
@@ -133,14 +133,14 @@ function runApt(args: readonly string[]): Promise<void> {
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
     child.on('error', (error) =>
-      reject(new LabSetupError(`lab: cannot run apt-get: ${error.message}`, [], `apt-get ${args.join(' ')}`)),
+      reject(new LabSetupError(`cannot run apt-get: ${error.message}`, [], `apt-get ${args.join(' ')}`)),
     );
     child.on('close', (code) => {
       if (code === 0) resolve();
       else {
         const last = log.trim().split('\n').slice(-1)[0] ?? '';
         const command = `apt-get ${args.join(' ')}`;
-        reject(new LabSetupError(`lab: '${command}' failed with exit code ${code}: ${last}`, [], command));
+        reject(new LabSetupError(`'${command}' failed with exit code ${code}: ${last}`, [], command));
       }
     });
   });

@@ -107,7 +107,7 @@ export async function runInLab(options: LabRunOptions): Promise<LabRunResult> {
   mkdirSync(resultsDir, { recursive: true });
   const interactive = options.interactive === true;
   const argv = options.command ?? (interactive ? defaultShell() : undefined);
-  if (!argv || argv.length === 0) throw new LabGuestError('lab: no command to run', undefined);
+  if (!argv || argv.length === 0) throw new LabGuestError('no command to run', undefined);
   writeFileSync(join(controlDir, 'lab.env'), labEnvFile(config, interactive ? 'shell' : 'run'));
   writeFileSync(
     join(controlDir, 'command.sh'),
@@ -314,7 +314,7 @@ async function bootOnce(input: BootInput): Promise<BootOutcome> {
     const guestError = join(controlDir, 'guest-error');
     if (existsSync(guestError)) {
       throw new LabGuestError(
-        `lab: guest set-up failed: ${readFileSync(guestError, 'utf8').trim()}`,
+        `guest set-up failed: ${readFileSync(guestError, 'utf8').trim()}`,
         logForErrors,
       );
     }
@@ -324,7 +324,7 @@ async function bootOnce(input: BootInput): Promise<BootOutcome> {
       }
       const why = qemuStderr.trim() ? `: ${qemuStderr.trim().split('\n').slice(-1)[0]}` : '';
       throw new LabGuestError(
-        `lab: the guest stopped before reporting the command's exit status (QEMU exit code ${qemuCode})${why}`,
+        `the guest stopped before reporting the command's exit status (QEMU exit code ${qemuCode})${why}`,
         logForErrors,
       );
     }

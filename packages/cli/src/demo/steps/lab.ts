@@ -1,0 +1,50 @@
+/**
+ * Tour step: the lab. Boots a Linux 6.1 guest with scsi_debug, asks the emulated disk who
+ * it is with sg_inq through sg, and lists the bsg nodes and the disk's queue limits, all
+ * inside the guest. When the host lacks the lab's packages it says which and moves on.
+ */
+import { LabProgress, LabSetupError, runInLab } from '@sgv4/lab';
+import { printLine } from '../../framework/output.js';
+import type { TourStep } from '../tour-step.js';
+
+/** The guest command: real tools against real nodes; each section is labelled by the guest itself. */
+const GUEST_SCRIPT = [
+  'echo "$ uname -r"; uname -r',
+  'echo "$ sg_inq /dev/sg0"; sg_inq /dev/sg0 | grep -E "identification|revision level"',
+  'echo "$ ls -l /dev/bsg"; ls -l /dev/bsg | tail -n +2',
+  'echo "$ cat /sys/block/sda/queue/{max_segments,max_sectors_kb,logical_block_size}"',
+  'cat /sys/block/sda/queue/max_segments /sys/block/sda/queue/max_sectors_kb /sys/block/sda/queue/logical_block_size',
+].join('; ');
+
+export const labStep: TourStep = {
+  id: 'lab',
+  title: 'The lab: a Linux 6.1 guest with real sg and bsg devices',
+  async run(io) {
+    let result: Awaited<ReturnType<typeof runInLab>>;
+    try {
+      result = await runInLab({
+        command: ['/bin/sh', '-c', GUEST_SCRIPT],
+        stdout: null,
+        stderr: null,
+        timeoutMs: 300_000,
+        progress: new LabProgress(process.stderr),
+      });
+    } catch (error) {
+      if (error instanceof LabSetupError) {
+        printLine(io, `Skipped: ${error.message}`);
+        return;
+      }
+      throw error;
+    }
+    printLine(
+      io,
+      `Booted QEMU (${result.accel.toUpperCase()}) with scsi_debug ${Object.entries(result.config.scsiDebug)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ')}: command started after ${(result.bootMs / 1000).toFixed(1)} s`,
+    );
+    for (const line of result.stdout.toString('utf8').trimEnd().split('\n')) printLine(io, `  ${line}`);
+    const err = result.stderr.toString('utf8').trim();
+    if (err) printLine(io, `  (stderr) ${err}`);
+    printLine(io, `Guest command exit status ${result.status}; the guest powered off.`);
+  },
+};
