@@ -1,5 +1,6 @@
 /**
- * The `struct sg_io_v4` codec and the bsg / sg constants (v4 and v3).
+ * The `struct sg_io_v4` codec, the bsg / sg constants (v4 and v3), and the request/response
+ * model that converts to and from a header.
  * @module
  */
 export { decodeSgIoV4, encodeSgIoV4 } from './codec.js';
@@ -12,3 +13,16 @@ export {
   type SgIoV4FieldType,
   type SgIoV4Header,
 } from './header.js';
+export {
+  type DataBuffer,
+  MAX_CDB_LENGTH,
+  type RequestAddresses,
+  requestFieldsFromSgIoV4,
+  requestToSgIoV4,
+  responseError,
+  responseFromSgIoV4,
+  resultCategoryOf,
+  SCSI_SENSE_BUFFERSIZE,
+  type ScsiRequest,
+  type ScsiResponse,
+} from './request.js';
