@@ -57,6 +57,18 @@ function prepare(request: SgIoRequest): PreparedArgs {
   };
 }
 
+/**
+ * Runs `start` and turns a synchronous throw (argument validation, which happens before
+ * any system call) into a rejection, so promise-returning methods never throw.
+ */
+function settle<T>(start: () => Promise<T>): Promise<T> {
+  try {
+    return start();
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
 /** A stack captured where a promise-returning call was made. */
 interface CallSite {
   stack?: string;
@@ -125,16 +137,19 @@ export class ScsiHandle {
 
   /**
    * SG_IO on the libuv threadpool: sg_io_v4 on bsg, sg_io_hdr (v3) on sg and block nodes.
-   * Resolves with the decoded header holding the results.
+   * Resolves with the decoded header holding the results. Every failure, argument
+   * validation included, is a rejection.
    */
   sgIo(request: SgIoRequest): Promise<SgIoV4Header> {
     const site: CallSite = {};
     Error.captureStackTrace(site, this.sgIo);
-    const a = prepare(request);
-    return withCallSite(
-      this.#native.sgIo(a.bytes, a.cdb, a.sense, a.dataOut, a.dataIn).then(() => decodeSgIoV4(a.bytes)),
-      site,
-    );
+    return settle(() => {
+      const a = prepare(request);
+      return withCallSite(
+        this.#native.sgIo(a.bytes, a.cdb, a.sense, a.dataOut, a.dataIn).then(() => decodeSgIoV4(a.bytes)),
+        site,
+      );
+    });
   }
 
   /**
@@ -150,7 +165,7 @@ export class ScsiHandle {
   ): Promise<void> {
     const site: CallSite = {};
     Error.captureStackTrace(site, this.sgIoEncoded);
-    return withCallSite(this.#native.sgIo(header, cdb, sense, dataOut, dataIn), site);
+    return settle(() => withCallSite(this.#native.sgIo(header, cdb, sense, dataOut, dataIn), site));
   }
 
   /** SG_IO on the calling thread (blocks it): for scripts. */
@@ -180,11 +195,13 @@ export class ScsiHandle {
   submit(request: SgIoRequest): Promise<SgIoV4Header> {
     const site: CallSite = {};
     Error.captureStackTrace(site, this.submit);
-    const a = prepare(request);
-    return withCallSite(
-      this.#native.submit(a.bytes, a.cdb, a.sense, a.dataOut, a.dataIn).then(() => decodeSgIoV4(a.bytes)),
-      site,
-    );
+    return settle(() => {
+      const a = prepare(request);
+      return withCallSite(
+        this.#native.submit(a.bytes, a.cdb, a.sense, a.dataOut, a.dataIn).then(() => decodeSgIoV4(a.bytes)),
+        site,
+      );
+    });
   }
 
   /** {@link ScsiHandle.submit} with an encoded header updated in place. */
@@ -197,7 +214,7 @@ export class ScsiHandle {
   ): Promise<void> {
     const site: CallSite = {};
     Error.captureStackTrace(site, this.submitEncoded);
-    return withCallSite(this.#native.submit(header, cdb, sense, dataOut, dataIn), site);
+    return settle(() => withCallSite(this.#native.submit(header, cdb, sense, dataOut, dataIn), site));
   }
 
   /** SG_GET_VERSION_NUM: 30536 for sg 3.5.36; bsg and block devices answer 30527. */

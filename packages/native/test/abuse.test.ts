@@ -124,6 +124,17 @@ describe('argument validation before any system call', () => {
     expect(error).toMatchObject({ errno: 25, code: 'ENOTTY', syscall: 'ioctl(SG_IO)', path: '/dev/null' });
   });
 
+  it('turns validation failures of promise methods into rejections', async () => {
+    const error = await handle
+      .sgIo({
+        header: inquiryHeader({ requestLen: 40 }),
+        cdb: new Uint8Array(40),
+        dataIn: new Uint8Array(96),
+      })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ field: 'request_len' });
+  });
+
   it('rejects a threadpool request with an OsError whose stack points at the caller', async () => {
     const error = await handle
       .sgIo({ header: inquiryHeader(), cdb: INQUIRY, sense: new Uint8Array(32), dataIn: new Uint8Array(96) })
@@ -133,15 +144,15 @@ describe('argument validation before any system call', () => {
     expect((error as Error).stack).toContain('abuse.test.ts');
   });
 
-  it('refuses the async write()/read() interface on a node that is not sg', () => {
-    const error = thrown(() =>
-      handle.submit({
+  it('refuses the async write()/read() interface on a node that is not sg', async () => {
+    const error = await handle
+      .submit({
         header: inquiryHeader(),
         cdb: INQUIRY,
         sense: new Uint8Array(32),
         dataIn: new Uint8Array(96),
-      }),
-    );
+      })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvalidFieldError);
     expect((error as InvalidFieldError).field).toBe('handle.kind');
   });

@@ -1,0 +1,458 @@
+/**
+ * The addon against the real Linux 6.1 sg, bsg and sd drivers (scsi_debug), inside the lab guest.
+ */
+import { readFileSync } from 'node:fs';
+import {
+  AbortedError,
+  createSgIoV4Header,
+  decodeSgIoV4,
+  InvalidFieldError,
+  OsError,
+  SG_FLAG_MMAP_IO,
+  SG_INFO_CHECK,
+} from '@sgv4/core';
+import { openScsiHandle, type ScsiHandle, SgScsiReset } from '@sgv4/native';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openFdCount } from './fd-count.js';
+import { labNodes, queueLimit, setScsiDebugParam } from './lab-nodes.js';
+import {
+  dataInRequest,
+  dataOutRequest,
+  encodedHeader,
+  inquiryCdb,
+  pattern,
+  read10Cdb,
+  readCapacity10Cdb,
+  write10Cdb,
+} from './scsi-commands.js';
+
+const BLOCK = 512;
+
+function thrown(f: () => unknown): unknown {
+  try {
+    f();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a throw');
+}
+
+/** Blocks the main thread (the poll callback cannot drain meanwhile). */
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+type Mode = 'sync' | 'threadpool';
+const nodes = [
+  ['sg', labNodes.sg, 'v3'],
+  ['bsg', labNodes.bsg, 'v4'],
+  ['block', labNodes.block, 'v3'],
+] as const;
+
+const fdsAtStart = openFdCount();
+afterAll(() => {
+  expect(openFdCount()).toBe(fdsAtStart);
+});
+
+describe('ioctls on the real drivers', () => {
+  let sg: ScsiHandle;
+  let bsg: ScsiHandle;
+  let block: ScsiHandle;
+  beforeAll(() => {
+    sg = openScsiHandle(labNodes.sg, { readWrite: true });
+    bsg = openScsiHandle(labNodes.bsg, { readWrite: true });
+    block = openScsiHandle(labNodes.block, { readWrite: true });
+  });
+  afterAll(() => {
+    for (const h of [sg, bsg, block]) h.close();
+  });
+
+  it('classifies the nodes with fstat', () => {
+    expect([sg.kind, bsg.kind, block.kind]).toEqual(['sg', 'bsg', 'block']);
+  });
+
+  it('SG_GET_VERSION_NUM: sg 3.5.36, bsg and block SG_IO 3.5.27', () => {
+    expect([sg.getVersionNum(), bsg.getVersionNum(), block.getVersionNum()]).toEqual([30536, 30527, 30527]);
+  });
+
+  it('SG_GET_SCSI_ID on sg; ENOTTY on bsg', () => {
+    const id = sg.getScsiId();
+    expect(id).toMatchObject({ channel: 0, scsiId: 0, lun: 0, scsiType: 0 });
+    expect(id.dQueueDepth).toBeGreaterThan(0);
+    expect(thrown(() => bsg.getScsiId())).toMatchObject({ code: 'ENOTTY', syscall: 'ioctl(SG_GET_SCSI_ID)' });
+  });
+
+  it('SG_GET_SG_TABLESIZE is the queue max_segments', () => {
+    expect(sg.getSgTablesize()).toBe(queueLimit('max_segments'));
+  });
+
+  it('SG_SET/GET_TIMEOUT in USER_HZ ticks on sg, bsg and block', () => {
+    expect(sg.getTimeout()).toBe(6000); // SG_DEFAULT_TIMEOUT_USER
+    for (const h of [sg, bsg, block]) {
+      h.setTimeout(1234);
+      expect(h.getTimeout()).toBe(1234);
+    }
+    expect(thrown(() => sg.setTimeout(-1))).toMatchObject({ code: 'EIO' });
+  });
+
+  it('SG_SET/GET_COMMAND_Q: sg per fd; bsg refuses < 1 (EINVAL)', () => {
+    expect(sg.getCommandQ()).toBe(0);
+    sg.setCommandQ(1);
+    expect(sg.getCommandQ()).toBe(1);
+    sg.setCommandQ(0);
+    expect(sg.getCommandQ()).toBe(0);
+    expect(bsg.getCommandQ()).toBe(64);
+    expect(thrown(() => bsg.setCommandQ(0))).toMatchObject({ code: 'EINVAL' });
+  });
+
+  it('SG_GET_NUM_WAITING, SG_GET_PACK_ID and SG_GET_REQUEST_TABLE on an idle fd', () => {
+    expect(sg.getNumWaiting()).toBe(0);
+    expect(sg.getPackId()).toBe(-1);
+    const table = sg.getRequestTable();
+    expect(table).toHaveLength(16);
+    expect(table.every((r) => r.reqState === 0)).toBe(true);
+    expect(thrown(() => bsg.getNumWaiting())).toMatchObject({ code: 'ENOTTY' });
+  });
+
+  it('SG_SET/GET_KEEP_ORPHAN', () => {
+    expect(sg.getKeepOrphan()).toBe(0);
+    sg.setKeepOrphan(true);
+    expect(sg.getKeepOrphan()).toBe(1);
+    sg.setKeepOrphan(false);
+    expect(sg.getKeepOrphan()).toBe(0);
+  });
+
+  it('SG_SCSI_RESET: NOTHING succeeds as root, an unknown value is EIO, bsg has no such ioctl', () => {
+    sg.scsiReset(SgScsiReset.NOTHING);
+    expect(thrown(() => sg.scsiReset(99))).toMatchObject({ code: 'EIO' });
+    expect(thrown(() => bsg.scsiReset(SgScsiReset.NOTHING))).toMatchObject({ code: 'ENOTTY' });
+  });
+
+  it('SG_EMULATED_HOST: bsg and the block path always answer 1', () => {
+    expect([0, 1]).toContain(sg.getEmulatedHost());
+    expect(bsg.getEmulatedHost()).toBe(1);
+    expect(block.getEmulatedHost()).toBe(1);
+  });
+
+  it('BLKSECTGET: bytes on sg, sectors on the block device, ENOTTY on bsg', () => {
+    expect(sg.blkSectGet()).toBe(queueLimit('max_sectors_kb') * 1024);
+    expect(block.blkSectGet()).toBe(queueLimit('max_sectors_kb') * 2);
+    expect(thrown(() => bsg.blkSectGet())).toMatchObject({ code: 'ENOTTY' });
+  });
+
+  it('SG_SET/GET_RESERVED_SIZE', () => {
+    sg.setReservedSize(65536);
+    expect(sg.getReservedSize()).toBe(65536);
+    expect(thrown(() => sg.setReservedSize(-1))).toMatchObject({ code: 'EINVAL' });
+  });
+});
+
+describe.each(nodes)('SG_IO on %s (%s)', (_kind, path, abi) => {
+  let handle: ScsiHandle;
+  beforeAll(() => {
+    handle = openScsiHandle(path, { readWrite: true });
+  });
+  afterAll(() => handle.close());
+
+  const run = (mode: Mode, request: Parameters<ScsiHandle['sgIoSync']>[0]) =>
+    mode === 'sync' ? Promise.resolve(handle.sgIoSync(request)) : handle.sgIo(request);
+
+  it.each(['sync', 'threadpool'] as const)('INQUIRY (%s) returns scsi_debug identity', async (mode) => {
+    const request = dataInRequest(inquiryCdb(96), 96);
+    const result = await run(mode, request);
+    expect(result.deviceStatus).toBe(0);
+    expect(result.info & SG_INFO_CHECK).toBe(0);
+    const text = new TextDecoder().decode(request.dataIn.subarray(8, 32));
+    expect(text).toMatch(/^Linux\s+scsi_debug/);
+    expect(result.dinResid).toBe(0);
+  });
+
+  it.each(['sync', 'threadpool'] as const)('READ CAPACITY(10) (%s) matches sysfs', async (mode) => {
+    const request = dataInRequest(readCapacity10Cdb(), 8);
+    await run(mode, request);
+    const view = new DataView(request.dataIn.buffer);
+    const sectors = Number.parseInt(readFileSync('/sys/block/sda/size', 'utf8'), 10);
+    expect(view.getUint32(0) + 1).toBe(sectors);
+    expect(view.getUint32(4)).toBe(BLOCK);
+  });
+
+  it.each(['sync', 'threadpool'] as const)(
+    'WRITE(10) then READ(10) (%s) returns the data written',
+    async (mode) => {
+      const lba = 4096 + (abi === 'v4' ? 100 : 0) + (mode === 'sync' ? 0 : 50) + path.length;
+      const data = pattern(8 * BLOCK, lba);
+      const wrote = await run(mode, dataOutRequest(write10Cdb(lba, 8), data));
+      expect(wrote.deviceStatus).toBe(0);
+      expect(wrote.doutResid).toBe(0);
+      const read = dataInRequest(read10Cdb(lba, 8), 8 * BLOCK);
+      await run(mode, read);
+      expect(read.dataIn).toEqual(data);
+    },
+  );
+
+  it('reports CHECK CONDITION with sense for an unsupported VPD page', async () => {
+    const request = dataInRequest(Uint8Array.of(0x12, 1, 0xfe, 0, 96, 0), 96);
+    const result = await handle.sgIo(request);
+    expect(result.deviceStatus).toBe(2);
+    expect(result.driverStatus).toBe(8);
+    expect(result.responseLen).toBeGreaterThan(0);
+    expect(result.info & SG_INFO_CHECK).toBe(SG_INFO_CHECK);
+    expect(request.sense[2]! & 0x0f).toBe(5); // ILLEGAL REQUEST
+  });
+
+  it('leaves sense and data untouched outside the lengths asked for', async () => {
+    const request = dataInRequest(inquiryCdb(36), 36);
+    const dataIn = new Uint8Array(64).fill(0xee);
+    await handle.sgIo({ ...request, dataIn });
+    expect(dataIn.subarray(36).every((b) => b === 0xee)).toBe(true);
+  });
+});
+
+describe('what each ABI cannot carry', () => {
+  it('bidi: refused before the syscall on sg (v3), EOPNOTSUPP from bsg', async () => {
+    const sg = openScsiHandle(labNodes.sg, { readWrite: true });
+    const bsg = openScsiHandle(labNodes.bsg, { readWrite: true });
+    const bidi = {
+      header: createSgIoV4Header({ requestLen: 10, doutXferLen: 512, dinXferLen: 512 }),
+      cdb: read10Cdb(0, 1),
+      dataOut: new Uint8Array(512),
+      dataIn: new Uint8Array(512),
+    };
+    expect(thrown(() => sg.sgIoSync(bidi))).toMatchObject({ field: 'dout_xfer_len' });
+    await expect(bsg.sgIo(bidi)).rejects.toMatchObject({ code: 'EOPNOTSUPP', syscall: 'ioctl(SG_IO)' });
+    sg.close();
+    bsg.close();
+  });
+
+  it('iovec: scattered READ on sg and block; refused on bsg (which ignores iovec counts)', async () => {
+    for (const path of [labNodes.sg, labNodes.block]) {
+      const h = openScsiHandle(path, { readWrite: true });
+      const data = pattern(4 * BLOCK, 77);
+      h.sgIoSync(dataOutRequest(write10Cdb(7000, 4), data));
+      const segments = [new Uint8Array(100), new Uint8Array(1000), new Uint8Array(948)];
+      const header = createSgIoV4Header({
+        requestLen: 10,
+        dinXferLen: 2048,
+        dinIovecCount: 3,
+        timeout: 20_000,
+      });
+      const result = await h.sgIo({ header, cdb: read10Cdb(7000, 4), dataIn: segments });
+      expect(result.deviceStatus).toBe(0);
+      const joined = new Uint8Array(2048);
+      let at = 0;
+      for (const s of segments) {
+        joined.set(s, at);
+        at += s.length;
+      }
+      expect(joined).toEqual(data);
+      h.close();
+    }
+    const bsg = openScsiHandle(labNodes.bsg, { readWrite: true });
+    const header = createSgIoV4Header({ requestLen: 10, dinXferLen: 1024, dinIovecCount: 2 });
+    expect(
+      thrown(() =>
+        bsg.sgIoSync({ header, cdb: read10Cdb(0, 2), dataIn: [new Uint8Array(512), new Uint8Array(512)] }),
+      ),
+    ).toMatchObject({ field: 'din_iovec_count' });
+    bsg.close();
+  });
+
+  it('CDB length: bsg refuses more than 32 bytes before the syscall; sg takes up to 252', () => {
+    const bsg = openScsiHandle(labNodes.bsg, { readWrite: true });
+    const long = new Uint8Array(40);
+    expect(
+      thrown(() => bsg.sgIoSync({ header: createSgIoV4Header({ requestLen: 40 }), cdb: long })),
+    ).toBeInstanceOf(InvalidFieldError);
+    bsg.close();
+    const sg = openScsiHandle(labNodes.sg, { readWrite: true });
+    // sg accepts 33..252 at submission and fails it in sg_start_req (cmd_len > 32 -> EINVAL).
+    expect(
+      thrown(() => sg.sgIoSync({ header: createSgIoV4Header({ requestLen: 40 }), cdb: long })),
+    ).toMatchObject({
+      code: 'EINVAL',
+    });
+    sg.close();
+  });
+});
+
+describe('the sg async interface (write, poll, read)', () => {
+  const LBA0 = 20_000;
+  beforeAll(() => {
+    const h = openScsiHandle(labNodes.sg, { readWrite: true });
+    for (let i = 0; i < 64; i++)
+      h.sgIoSync(dataOutRequest(write10Cdb(LBA0 + i * 8, 8), pattern(8 * BLOCK, i)));
+    h.close();
+    setScsiDebugParam('delay', 25); // jiffies: keeps every request in flight while the queue fills
+  });
+  afterAll(async () => {
+    await sleep(300);
+    setScsiDebugParam('delay', 0);
+  });
+
+  function readAt(i: number, packId: number) {
+    return dataInRequest(read10Cdb(LBA0 + i * 8, 8), 8 * BLOCK, { requestExtra: packId });
+  }
+
+  it('16 deep on one fd: every completion matched to its pack_id; the 17th is EDOM', async () => {
+    const h = openScsiHandle(labNodes.sg, { readWrite: true });
+    const requests = Array.from({ length: 16 }, (_, i) => readAt(i, 1000 + i));
+    const promises = requests.map((r) => h.submit(r));
+    const table = h.getRequestTable();
+    expect(
+      table
+        .filter((r) => r.reqState !== 0)
+        .map((r) => r.packId)
+        .sort(),
+    ).toEqual(requests.map((_, i) => 1000 + i).sort());
+    await expect(h.submit(readAt(16, 2000))).rejects.toMatchObject({ code: 'EDOM', syscall: 'write' });
+    const results = await Promise.all(promises);
+    results.forEach((result, i) => {
+      expect(result.requestExtra).toBe(1000 + i);
+      expect(result.deviceStatus).toBe(0);
+      expect(requests[i]!.dataIn).toEqual(pattern(8 * BLOCK, i));
+    });
+    h.close();
+  });
+
+  it('64 deep across 4 fds of one device', async () => {
+    const handles = Array.from({ length: 4 }, () => openScsiHandle(labNodes.sg, { readWrite: true }));
+    const requests = Array.from({ length: 64 }, (_, i) => readAt(i, i));
+    const results = await Promise.all(requests.map((r, i) => handles[i % 4]!.submit(r)));
+    expect(results.map((r) => r.requestExtra)).toEqual(requests.map((_, i) => i));
+    for (const [i, r] of requests.entries()) expect(r.dataIn).toEqual(pattern(8 * BLOCK, i));
+    for (const h of handles) h.close();
+  });
+
+  it('SG_SET_FORCE_PACK_ID, SG_GET_NUM_WAITING and SG_GET_PACK_ID see completed, unread requests', async () => {
+    const h = openScsiHandle(labNodes.sg, { readWrite: true });
+    h.setForcePackId(true);
+    const done = h.submit(readAt(3, 4242));
+    sleepSync(600); // the poll callback cannot run: the request completes but stays unread
+    expect(h.getNumWaiting()).toBe(1);
+    expect(h.getPackId()).toBe(4242);
+    await expect(done).resolves.toMatchObject({ requestExtra: 4242, deviceStatus: 0 });
+    expect(h.getNumWaiting()).toBe(0);
+    h.close();
+  });
+
+  it('refuses a pack_id already in flight on the fd', async () => {
+    const h = openScsiHandle(labNodes.sg, { readWrite: true });
+    const first = h.submit(readAt(1, 7));
+    await expect(h.submit(readAt(2, 7))).rejects.toMatchObject({ field: 'request_extra' });
+    await first;
+    h.close();
+  });
+
+  it('close() with requests in flight rejects them as canceled and frees the fd once the kernel is done', async () => {
+    const before = openFdCount();
+    const h = openScsiHandle(labNodes.sg, { readWrite: true });
+    const pending = Array.from({ length: 8 }, (_, i) => h.submit(readAt(i, i)));
+    const threadpool = h.sgIo(readAt(9, 99));
+    expect(h.inFlight).toBeGreaterThan(0);
+    h.close();
+    for (const p of [...pending, threadpool]) await expect(p).rejects.toBeInstanceOf(AbortedError);
+    for (let i = 0; i < 50 && openFdCount() !== before; i++) await sleep(50);
+    expect(openFdCount()).toBe(before);
+  });
+});
+
+describe('mmap-ed IO through the sg reserved buffer', () => {
+  it('reads through the mapping, zero-copy; detached on unmap', async () => {
+    const h = openScsiHandle(labNodes.sg, { readWrite: true });
+    h.setReservedSize(65536);
+    const data = pattern(65536, 5);
+    h.sgIoSync(dataOutRequest(write10Cdb(30_000, 128), data));
+    const mapped = h.mapReservedBuffer(65536);
+    expect(mapped.byteLength).toBe(65536);
+    const header = encodedHeader({ requestLen: 10, dinXferLen: 65536, flags: SG_FLAG_MMAP_IO });
+    await h.sgIoEncoded(header, read10Cdb(30_000, 128), new Uint8Array(32), null, null);
+    expect(decodeSgIoV4(header).deviceStatus).toBe(0);
+    expect(new Uint8Array(mapped)).toEqual(data);
+    // mmap_called is never cleared: changing the reserve size is now EBUSY (sg_ioctl_common).
+    expect(thrown(() => h.setReservedSize(32768))).toMatchObject({ code: 'EBUSY' });
+    // dxfer_len above the reserve is ENOMEM at submission.
+    const tooBig = encodedHeader({ requestLen: 10, dinXferLen: 131072, flags: SG_FLAG_MMAP_IO });
+    expect(thrown(() => h.sgIoSyncEncoded(tooBig, read10Cdb(0, 256), null, null, null))).toMatchObject({
+      code: 'ENOMEM',
+    });
+    expect(h.unmapReservedBuffer()).toBe(true);
+    expect(mapped.byteLength).toBe(0);
+    h.close();
+  });
+
+  it('a second concurrent mmap-ed request on the same fd gets EBUSY from the driver', async () => {
+    const h = openScsiHandle(labNodes.sg, { readWrite: true });
+    h.setReservedSize(65536);
+    h.mapReservedBuffer(65536);
+    setScsiDebugParam('delay', 25);
+    try {
+      const first = h.submit({
+        header: createSgIoV4Header({
+          requestLen: 10,
+          dinXferLen: 4096,
+          flags: SG_FLAG_MMAP_IO,
+          requestExtra: 1,
+        }),
+        cdb: read10Cdb(0, 8),
+      });
+      const second = h.submit({
+        header: createSgIoV4Header({
+          requestLen: 10,
+          dinXferLen: 4096,
+          flags: SG_FLAG_MMAP_IO,
+          requestExtra: 2,
+        }),
+        cdb: read10Cdb(8, 8),
+      });
+      await expect(second).rejects.toMatchObject({ code: 'EBUSY', syscall: 'write' });
+      await expect(first).resolves.toMatchObject({ deviceStatus: 0 });
+    } finally {
+      await sleep(300);
+      setScsiDebugParam('delay', 0);
+    }
+    h.close();
+  });
+
+  it('close() unmaps and detaches the buffer', () => {
+    const h = openScsiHandle(labNodes.sg, { readWrite: true });
+    const mapped = h.mapReservedBuffer(4096);
+    h.close();
+    expect(mapped.byteLength).toBe(0);
+    expect(new Uint8Array(mapped).length).toBe(0);
+  });
+
+  it('mmap beyond the reserve is ENOMEM', () => {
+    const h = openScsiHandle(labNodes.sg, { readWrite: true });
+    const size = h.getReservedSize();
+    expect(thrown(() => h.mapReservedBuffer(size + 4096))).toMatchObject({ code: 'ENOMEM', syscall: 'mmap' });
+    h.close();
+  });
+});
+
+describe('abuse on real nodes', () => {
+  it('short buffers and huge lengths are typed errors before the syscall', () => {
+    for (const path of Object.values(labNodes)) {
+      const h = openScsiHandle(path, { readWrite: true });
+      const cases = [
+        dataInRequest(read10Cdb(0, 8), 4096),
+        dataInRequest(read10Cdb(0, 8), 4096, { dinXferLen: 0x7fff_ffff }),
+        dataInRequest(read10Cdb(0, 8), 4096, { maxResponseLen: 200 }),
+      ];
+      cases[0]!.dataIn = new Uint8Array(4095);
+      for (const request of cases) {
+        const error = thrown(() => h.sgIoSync(request));
+        expect(error).toBeInstanceOf(InvalidFieldError);
+      }
+      h.close();
+      expect(thrown(() => h.close())).toBeInstanceOf(OsError);
+    }
+  });
+
+  it('O_EXCL with O_RDONLY on sg is EPERM', () => {
+    expect(thrown(() => openScsiHandle(labNodes.sg, { exclusive: true }))).toMatchObject({ code: 'EPERM' });
+  });
+});
