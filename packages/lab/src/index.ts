@@ -28,7 +28,16 @@ export * from './host/requirements.js';
 export * from './lab-setup.js';
 export * from './lab-test-run.js';
 export * from './progress.js';
-export { GUEST_RESULTS_DIR, type LabUser, NOBODY_ID, shellQuote } from './run/command-script.js';
+export {
+  type CommandScriptInput,
+  commandScript,
+  GUEST_RESULTS_DIR,
+  guestBaseEnvironment,
+  type LabUser,
+  labEnvFile,
+  NOBODY_ID,
+  shellQuote,
+} from './run/command-script.js';
 export * from './run/lab-run.js';
 export { liveQemuCount } from './run/qemu-process.js';
 export * from './scsi-debug-params.js';
