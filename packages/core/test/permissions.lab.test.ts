@@ -6,9 +6,9 @@
  * "allowed". The model must predict all 512 outcomes.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { decidePermission, type PermissionInterface } from '@sgv4/core';
 import { expect, it } from 'vitest';
 
@@ -29,20 +29,24 @@ function probeCdbLength(opcode: number): number {
   return group === 0 ? 6 : group === 1 || group === 2 ? 10 : group === 4 ? 16 : group === 5 ? 12 : 10;
 }
 
-function firstNode(dir: string, pattern: RegExp): string {
-  const name = readdirSync(dir)
-    .filter((n) => pattern.test(n))
-    .sort()[0];
-  if (name === undefined) throw new Error(`no node matching ${pattern} in ${dir}`);
-  return join(dir, name);
+/**
+ * The first scsi_debug device's sg node and its bsg node, paired through sysfs
+ * (`/sys/class/scsi_generic/sgN/device` resolves to the H:C:T:L the bsg node is named after).
+ */
+function scsiDebugNodes(): { sg: string; bsg: string; deviceType: number } {
+  const base = '/sys/class/scsi_generic';
+  for (const name of readdirSync(base).sort()) {
+    const device = join(base, name, 'device');
+    if (readFileSync(join(device, 'model'), 'utf8').trim() !== 'scsi_debug') continue;
+    const hctl = basename(realpathSync(device));
+    const deviceType = Number(readFileSync(join(device, 'type'), 'utf8').trim());
+    return { sg: `/dev/${name}`, bsg: `/dev/bsg/${hctl}`, deviceType };
+  }
+  throw new Error('no scsi_debug device with an sg node in this guest');
 }
 
 it('the model predicts all 512 sg/bsg EPERM outcomes (O_RDONLY, no CAP_SYS_RAWIO)', () => {
-  const sg = firstNode('/dev', /^sg\d+$/);
-  const bsg = firstNode('/dev/bsg', /^\d+:\d+:\d+:\d+$/);
-  const deviceType = Number(
-    readFileSync(`/sys/class/scsi_generic/${sg.slice(5)}/device/type`, 'utf8').trim(),
-  );
+  const { sg, bsg, deviceType } = scsiDebugNodes();
   const work = mkdtempSync(join(tmpdir(), 'sgv4-perm-'));
   const probe = join(work, 'permissions-sweep-probe');
   const modes = [sg, bsg].map((p) => statSync(p).mode & 0o7777);
@@ -60,6 +64,7 @@ it('the model predicts all 512 sg/bsg EPERM outcomes (O_RDONLY, no CAP_SYS_RAWIO
         '--clear-groups',
         '--inh-caps=-all',
         '--bounding-set=-all',
+        '--',
         probe,
         sg,
         bsg,
