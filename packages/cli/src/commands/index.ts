@@ -3,9 +3,10 @@ import type { Command } from '../framework/command.js';
 import { demoCommand } from './demo.js';
 import { labCommand } from './lab.js';
 import { permCommand } from './perm.js';
+import { rawCommand } from './raw.js';
 
 /** Top-level commands, in the order `sgv4 --help` lists them. */
-export const commands: readonly Command[] = [demoCommand, labCommand, permCommand];
+export const commands: readonly Command[] = [demoCommand, labCommand, permCommand, rawCommand];
 
 /** The root of the tree: `sgv4` itself. */
 export const rootCommand: Command = {
