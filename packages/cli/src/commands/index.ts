@@ -1,12 +1,21 @@
 /** The `sgv4` command tree. Each capability adds its command module here. */
 import type { Command } from '../framework/command.js';
+import { cdbCommand } from './cdb.js';
 import { demoCommand } from './demo.js';
+import { headerCommand } from './header.js';
 import { labCommand } from './lab.js';
 import { permCommand } from './perm.js';
-import { rawCommand } from './raw.js';
+import { senseCommand } from './sense.js';
 
 /** Top-level commands, in the order `sgv4 --help` lists them. */
-export const commands: readonly Command[] = [demoCommand, labCommand, permCommand, rawCommand];
+export const commands: readonly Command[] = [
+  demoCommand,
+  labCommand,
+  permCommand,
+  headerCommand,
+  senseCommand,
+  cdbCommand,
+];
 
 /** The root of the tree: `sgv4` itself. */
 export const rootCommand: Command = {

@@ -2,6 +2,14 @@
 import { environmentStep } from './steps/environment.js';
 import { labStep } from './steps/lab.js';
 import { permissionsStep } from './steps/permissions.js';
+import { requestModelStep } from './steps/request-model.js';
+import { senseStep } from './steps/sense.js';
 import type { TourStep } from './tour-step.js';
 
-export const tour: readonly TourStep[] = [environmentStep, labStep, permissionsStep];
+export const tour: readonly TourStep[] = [
+  environmentStep,
+  labStep,
+  permissionsStep,
+  requestModelStep,
+  senseStep,
+];

@@ -45,7 +45,8 @@ export interface BlobFieldSpec {
   readonly description?: string;
 }
 
-function isBlob(f: FieldSpec): f is BlobFieldSpec {
+/** True for `ascii` and `bytes` fields (whole bytes), false for integer fields. */
+export function isBlobField(f: FieldSpec): f is BlobFieldSpec {
   return f.kind === 'ascii' || f.kind === 'bytes';
 }
 
@@ -74,7 +75,7 @@ function spanBytes(f: { bit?: number; width: number }): number {
 
 /** True when the table's field lies wholly inside `available` bytes. */
 export function fieldFits(f: FieldSpec, available: number): boolean {
-  const end = isBlob(f) ? f.byte + f.length : f.byte + spanBytes(f);
+  const end = isBlobField(f) ? f.byte + f.length : f.byte + spanBytes(f);
   return end <= available;
 }
 
@@ -86,7 +87,7 @@ export function readField(bytes: Uint8Array, base: number, f: FieldSpec): FieldV
     for (let i = 0; i < f.length; i++) s += String.fromCharCode(bytes[start + i] ?? 0);
     return s.replace(/[\0 ]+$/, '');
   }
-  if (isBlob(f)) return bytes.slice(start, start + f.length);
+  if (isBlobField(f)) return bytes.slice(start, start + f.length);
   const n = spanBytes(f);
   const bit = f.bit ?? 0;
   if (n <= 6) {
@@ -153,7 +154,7 @@ export function writeField(
   owner: string,
 ): void {
   const start = base + f.byte;
-  if (isBlob(f)) {
+  if (isBlobField(f)) {
     const data =
       typeof raw === 'string' && f.kind === 'ascii'
         ? Uint8Array.from(raw.padEnd(f.length, ' '), (c) => c.charCodeAt(0))

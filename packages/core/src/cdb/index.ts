@@ -16,6 +16,7 @@ export {
   type FieldValues,
   fieldFits,
   type IntFieldSpec,
+  isBlobField,
   readField,
   writeField,
 } from './field-table.js';
