@@ -5,6 +5,7 @@ import { demoCommand } from './demo.js';
 import { headerCommand } from './header.js';
 import { labCommand } from './lab.js';
 import { permCommand } from './perm.js';
+import { rawCommand } from './raw.js';
 import { senseCommand } from './sense.js';
 
 /** Top-level commands, in the order `sgv4 --help` lists them. */
@@ -15,6 +16,7 @@ export const commands: readonly Command[] = [
   headerCommand,
   senseCommand,
   cdbCommand,
+  rawCommand,
 ];
 
 /** The root of the tree: `sgv4` itself. */
