@@ -137,6 +137,7 @@ function printTable(invocation: Invocation, io: CommandIO, table: PermissionTabl
   return ExitStatus.CLEAN;
 }
 
+/** `sgv4 perm`: the permission decision for a CDB, or a table in the cmdfilter format. */
 export const permCommand: Command = {
   name: 'perm',
   summary: 'predict whether sg, bsg or block SG_IO would allow a CDB (permission tables)',

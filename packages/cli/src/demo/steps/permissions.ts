@@ -36,6 +36,7 @@ const COLUMNS: readonly {
   { header: 'bsg rw ata-aware', iface: 'bsg', openMode: 'read-write', policy: 'ata-aware' },
 ];
 
+/** The `permissions` stop of the tour. */
 export const permissionsStep: TourStep = {
   id: 'permissions',
   title: 'Command permission tables (unprivileged caller, no CAP_SYS_RAWIO)',
