@@ -7,7 +7,9 @@
  * the ioctl returned 0. A first line reports the process's effective capabilities so the
  * test can check that CAP_SYS_RAWIO is really absent.
  *
- * Usage: permissions-sweep-probe /dev/sg0 /dev/bsg/0:0:0:0
+ * Usage: permissions-sweep-probe /dev/sg0 /dev/bsg/0:0:0:0 [ro|wo|rw [OPCODE,...]]
+ * The open mode defaults to ro (O_RDONLY) and the opcodes to all 256 (hex list otherwise).
+ * Every CDB is zero apart from its opcode, so WRITE(10/12/16) transfer no blocks.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +17,7 @@
 #include <scsi/sg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -55,14 +58,19 @@ static void print_caps(void) {
   fclose(f);
 }
 
+static int open_flags = O_RDONLY;
+static int opcodes[256];
+static int n_opcodes;
+
 static int sweep_sg(const char *path) {
-  int fd = open(path, O_RDONLY);
+  int fd = open(path, open_flags);
   if (fd < 0) {
     printf("{\"openError\":\"%s\",\"errno\":%d}\n", path, errno);
     return 1;
   }
   unsigned char cdb[32], data[512], sense[32];
-  for (int op = 0; op < 256; op++) {
+  for (int k = 0; k < n_opcodes; k++) {
+    int op = opcodes[k];
     int len = cdb_length(op);
     build_cdb(op, cdb, len);
     sg_io_hdr_t h;
@@ -85,13 +93,14 @@ static int sweep_sg(const char *path) {
 }
 
 static int sweep_bsg(const char *path) {
-  int fd = open(path, O_RDONLY);
+  int fd = open(path, open_flags);
   if (fd < 0) {
     printf("{\"openError\":\"%s\",\"errno\":%d}\n", path, errno);
     return 1;
   }
   unsigned char cdb[32], data[512], sense[32];
-  for (int op = 0; op < 256; op++) {
+  for (int k = 0; k < n_opcodes; k++) {
+    int op = opcodes[k];
     int len = cdb_length(op);
     build_cdb(op, cdb, len);
     struct sg_io_v4 h;
@@ -115,9 +124,33 @@ static int sweep_bsg(const char *path) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 3) {
-    fprintf(stderr, "usage: %s <sg node> <bsg node>\n", argv[0]);
+  if (argc < 3 || argc > 5) {
+    fprintf(stderr, "usage: %s <sg node> <bsg node> [ro|wo|rw [OPCODE,...]]\n", argv[0]);
     return 2;
+  }
+  if (argc >= 4) {
+    if (strcmp(argv[3], "ro") == 0) open_flags = O_RDONLY;
+    else if (strcmp(argv[3], "wo") == 0) open_flags = O_WRONLY;
+    else if (strcmp(argv[3], "rw") == 0) open_flags = O_RDWR;
+    else {
+      fprintf(stderr, "mode must be ro, wo or rw\n");
+      return 2;
+    }
+  }
+  if (argc == 5) {
+    char *p = argv[4];
+    while (*p && n_opcodes < 256) {
+      char *end;
+      long v = strtol(p, &end, 16);
+      if (end == p || v < 0 || v > 255) {
+        fprintf(stderr, "bad opcode list\n");
+        return 2;
+      }
+      opcodes[n_opcodes++] = (int)v;
+      p = *end == ',' ? end + 1 : end;
+    }
+  } else {
+    for (int op = 0; op < 256; op++) opcodes[n_opcodes++] = op;
   }
   setvbuf(stdout, NULL, _IOFBF, 1 << 16);
   print_caps();
