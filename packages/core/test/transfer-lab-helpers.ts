@@ -74,10 +74,15 @@ export function readQueueLimits(queueDir: string): QueueLimits {
   return parseSysfsQueueLimits(files, { segBoundaryMask: 4095 }).limits;
 }
 
-/** Writes /proc/scsi/sg/allow_dio and reads it back. */
+/**
+ * Sets sg's allow_dio and reads it back: /proc/scsi/sg/allow_dio when the kernel has
+ * CONFIG_SCSI_PROC_FS, else the module parameter (both write `sg_allow_dio`).
+ */
 export function setAllowDio(on: boolean): boolean {
-  writeFileSync('/proc/scsi/sg/allow_dio', on ? '1\n' : '0\n');
-  return readFileSync('/proc/scsi/sg/allow_dio', 'utf8').trim() === '1';
+  const proc = '/proc/scsi/sg/allow_dio';
+  const path = existsSync(proc) ? proc : '/sys/module/sg/parameters/allow_dio';
+  writeFileSync(path, on ? '1\n' : '0\n');
+  return readFileSync(path, 'utf8').trim() === '1';
 }
 
 /** mulberry32: a small seeded PRNG so the randomized cases are the same every run. */
