@@ -7,9 +7,11 @@ import {
   explainPermission,
   InvalidFieldError,
   type PermissionDecision,
+  PermissionDeniedError,
   type PermissionInterface,
   type PermissionOpenMode,
   type PermissionRequest,
+  permissionDeniedErrorFor,
 } from '@sgv4/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -173,5 +175,21 @@ describe('explainPermission', () => {
       expect(text.endsWith('.')).toBe(true);
       expect(text.split('. ').length).toBe(1);
     }
+  });
+});
+
+describe('permissionDeniedErrorFor', () => {
+  it('carries the explanation and the errno the kernel returns', () => {
+    expect(permissionDeniedErrorFor(decide(INQUIRY, 'bsg', 'read-only'))).toBeUndefined();
+    const error = permissionDeniedErrorFor(decide(WRITE_BUFFER, 'bsg', 'read-only'));
+    expect(error).toBeInstanceOf(PermissionDeniedError);
+    expect(error).toMatchObject({ errno: 1, code: 'EPERM', exitStatus: 51 });
+    expect(error?.explanation).toContain('grant CAP_SYS_RAWIO');
+    expect(
+      permissionDeniedErrorFor(decide(INQUIRY, 'block', 'read-only', { partition: true })),
+    ).toMatchObject({
+      errno: 25,
+      code: 'ENOTTY',
+    });
   });
 });

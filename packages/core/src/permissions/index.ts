@@ -41,6 +41,7 @@ export {
   TYPE_SCANNER,
 } from './decision.js';
 export { explainPermission } from './explain.js';
+export { permissionDeniedErrorFor } from './permission-denied.js';
 export { CmdFilterSyntaxError } from './permission-errors.js';
 export {
   type PermissionLookup,
