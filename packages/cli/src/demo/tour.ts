@@ -1,6 +1,7 @@
 /** The ordered stops of `sgv4 demo`. Each capability adds its step here as it lands. */
 import { environmentStep } from './steps/environment.js';
 import { labStep } from './steps/lab.js';
+import { nativeStep } from './steps/native.js';
 import { permissionsStep } from './steps/permissions.js';
 import { requestModelStep } from './steps/request-model.js';
 import { senseStep } from './steps/sense.js';
@@ -9,6 +10,7 @@ import type { TourStep } from './tour-step.js';
 export const tour: readonly TourStep[] = [
   environmentStep,
   labStep,
+  nativeStep,
   permissionsStep,
   requestModelStep,
   senseStep,
