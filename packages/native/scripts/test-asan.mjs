@@ -54,7 +54,17 @@ if (mode === 'unit') {
 } else {
   const envArgs = Object.entries(sanitizerEnv).map(([k, v]) => `${k}=${v}`);
   const filters = extra.length > 0 ? extra : ['packages/native'];
-  const command = ['env', ...envArgs, process.execPath, vitest, 'run', '--project', 'lab', '--configLoader', 'runner'];
+  const command = [
+    'env',
+    ...envArgs,
+    process.execPath,
+    vitest,
+    'run',
+    '--project',
+    'lab',
+    '--configLoader',
+    'runner',
+  ];
   result = spawnSync(
     process.execPath,
     [join(repoRoot, 'packages', 'cli', 'dist', 'main.js'), 'lab', 'run', '--', ...command, ...filters],
