@@ -21,8 +21,15 @@ export interface CdbSpec extends FieldTable {
   readonly direction: DataDirection;
 }
 
-const int = (name: string, byte: number, width: number, bit = 0, description?: string): FieldSpec =>
-  description === undefined ? { name, byte, bit, width } : { name, byte, bit, width, description };
+/** Every integer field gets the same shape (kind, bit and description always present), so the codec's property reads stay monomorphic. */
+const int = (name: string, byte: number, width: number, bit = 0, description = ''): FieldSpec => ({
+  name,
+  kind: 'int',
+  byte,
+  bit,
+  width,
+  description,
+});
 const flag = (name: string, byte: number, bit: number, description?: string): FieldSpec =>
   int(name, byte, 1, bit, description);
 const control = (byte: number): FieldSpec => int('control', byte, 8, 0, 'CONTROL byte (NACA, LINK)');

@@ -177,18 +177,37 @@ export function writeField(
     bytes.set(data, start);
     return;
   }
-  const v = toInteger(owner, f, raw);
   const n = spanBytes(f);
-  const bit = BigInt(f.bit ?? 0);
-  const mask = ((1n << BigInt(f.width)) - 1n) << bit;
+  const bit = f.bit ?? 0;
+  if (n <= 4 && (typeof raw === 'number' || typeof raw === 'boolean')) {
+    // Fast path: the field and its bytes fit comfortably in a double's 53 bits.
+    const v = typeof raw === 'boolean' ? (f.width === 1 ? (raw ? 1 : 0) : -1) : raw;
+    if (!Number.isInteger(v) || v < 0 || v >= 2 ** f.width) toInteger(owner, f, raw); // throws with the rule
+    let word = 0;
+    for (let i = 0; i < n; i++) word = word * 256 + (bytes[start + i] ?? 0);
+    const scale = 2 ** bit;
+    const old = Math.floor(word / scale) % 2 ** f.width;
+    word += (v - old) * scale;
+    for (let i = n - 1; i >= 0; i--) {
+      bytes[start + i] = word % 256;
+      word = Math.floor(word / 256);
+    }
+    return;
+  }
+  const v = toInteger(owner, f, raw);
+  const shift = BigInt(bit);
+  const mask = ((1n << BigInt(f.width)) - 1n) << shift;
   let word = 0n;
   for (let i = 0; i < n; i++) word = (word << 8n) | BigInt(bytes[start + i] ?? 0);
-  word = (word & ~mask) | (v << bit);
+  word = (word & ~mask) | (v << shift);
   for (let i = n - 1; i >= 0; i--) {
     bytes[start + i] = Number(word & 0xffn);
     word >>= 8n;
   }
 }
+
+/** Field names per table, computed once (tables are immutable). */
+const FIELD_NAMES = new WeakMap<FieldTable, ReadonlySet<string>>();
 
 /**
  * Encodes `values` with `table` into a new buffer of `table.length` bytes (or into `target`
@@ -202,7 +221,11 @@ export function encodeTable(
   base = 0,
 ): Uint8Array {
   const out = target ?? new Uint8Array(table.length);
-  const known = new Set(table.fields.map((f) => f.name));
+  let known = FIELD_NAMES.get(table);
+  if (known === undefined) {
+    known = new Set(table.fields.map((f) => f.name));
+    FIELD_NAMES.set(table, known);
+  }
   for (const name of Object.keys(values)) {
     if (!known.has(name)) {
       throw new InvalidFieldError(`${table.name}.${name}`, `is not a field of ${table.name}`, values[name]);

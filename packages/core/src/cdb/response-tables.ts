@@ -4,8 +4,15 @@
  */
 import type { FieldSpec, FieldTable } from './field-table.js';
 
-const int = (name: string, byte: number, width: number, bit = 0): FieldSpec => ({ name, byte, bit, width });
-const flag = (name: string, byte: number, bit: number): FieldSpec => ({ name, byte, bit, width: 1 });
+const int = (name: string, byte: number, width: number, bit = 0): FieldSpec => ({
+  name,
+  kind: 'int',
+  byte,
+  bit,
+  width,
+  description: '',
+});
+const flag = (name: string, byte: number, bit: number): FieldSpec => int(name, byte, 1, bit);
 const table = (name: string, length: number, fields: FieldSpec[]): FieldTable =>
   Object.freeze({ name, length, fields: Object.freeze(fields) });
 

@@ -32,13 +32,58 @@ function checkField(name: string, type: SgIoV4FieldType, value: unknown): void {
   if (!ok) throw new InvalidFieldError(name, RANGES[type], value);
 }
 
+const isU32 = (v: unknown): boolean => typeof v === 'number' && v >>> 0 === v;
+const isS32 = (v: unknown): boolean => typeof v === 'number' && (v | 0) === v;
+const isU64 = (v: unknown): boolean => typeof v === 'bigint' && BigInt.asUintN(64, v) === v;
+
+/** One pass of cheap checks; only when one fails does the table walk find and name the field. */
+function allFieldsInRange(h: SgIoV4Header): boolean {
+  return (
+    isS32(h.guard) &&
+    isU32(h.protocol) &&
+    isU32(h.subprotocol) &&
+    isU32(h.requestLen) &&
+    isU64(h.request) &&
+    isU64(h.requestTag) &&
+    isU32(h.requestAttr) &&
+    isU32(h.requestPriority) &&
+    isU32(h.requestExtra) &&
+    isU32(h.maxResponseLen) &&
+    isU64(h.response) &&
+    isU32(h.doutIovecCount) &&
+    isU32(h.doutXferLen) &&
+    isU32(h.dinIovecCount) &&
+    isU32(h.dinXferLen) &&
+    isU64(h.doutXferp) &&
+    isU64(h.dinXferp) &&
+    isU32(h.timeout) &&
+    isU32(h.flags) &&
+    isU64(h.usrPtr) &&
+    isU32(h.spareIn) &&
+    isU32(h.driverStatus) &&
+    isU32(h.transportStatus) &&
+    isU32(h.deviceStatus) &&
+    isU32(h.retryDelay) &&
+    isU32(h.info) &&
+    isU32(h.duration) &&
+    isU32(h.responseLen) &&
+    isS32(h.dinResid) &&
+    isS32(h.doutResid) &&
+    isU64(h.generatedTag) &&
+    isU32(h.spareOut) &&
+    isU32(h.padding)
+  );
+}
+
 /**
  * Writes `header` as 160 bytes into `target` at `offset` (a new buffer when `target` is
  * omitted) and returns the 160-byte view written. Every field is range-checked first, so a
  * bad field throws {@link InvalidFieldError} naming it and nothing is written.
  */
 export function encodeSgIoV4(header: SgIoV4Header, target?: Uint8Array, offset = 0): Uint8Array {
-  for (const f of SG_IO_V4_LAYOUT) checkField(f.name, f.type, header[f.name]);
+  if (!allFieldsInRange(header)) {
+    for (const f of SG_IO_V4_LAYOUT) checkField(f.name, f.type, header[f.name]);
+  }
   const out = target ?? new Uint8Array(SG_IO_V4_SIZE);
   if (!Number.isInteger(offset) || offset < 0 || offset + SG_IO_V4_SIZE > out.length) {
     throw new InvalidFieldError(
