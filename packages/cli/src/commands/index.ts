@@ -4,7 +4,9 @@ import { cdbCommand } from './cdb.js';
 import { demoCommand } from './demo.js';
 import { headerCommand } from './header.js';
 import { labCommand } from './lab.js';
+import { limitsCommand } from './limits.js';
 import { permCommand } from './perm.js';
+import { planCommand } from './plan.js';
 import { rawCommand } from './raw.js';
 import { senseCommand } from './sense.js';
 
@@ -17,6 +19,8 @@ export const commands: readonly Command[] = [
   senseCommand,
   cdbCommand,
   rawCommand,
+  limitsCommand,
+  planCommand,
 ];
 
 /** The root of the tree: `sgv4` itself. */

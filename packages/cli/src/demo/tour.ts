@@ -1,8 +1,10 @@
 /** The ordered stops of `sgv4 demo`. Each capability adds its step here as it lands. */
 import { environmentStep } from './steps/environment.js';
 import { labStep } from './steps/lab.js';
+import { limitsStep } from './steps/limits.js';
 import { nativeStep } from './steps/native.js';
 import { permissionsStep } from './steps/permissions.js';
+import { planStep } from './steps/plan.js';
 import { requestModelStep } from './steps/request-model.js';
 import { senseStep } from './steps/sense.js';
 import type { TourStep } from './tour-step.js';
@@ -14,4 +16,6 @@ export const tour: readonly TourStep[] = [
   permissionsStep,
   requestModelStep,
   senseStep,
+  limitsStep,
+  planStep,
 ];
