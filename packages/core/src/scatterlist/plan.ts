@@ -165,16 +165,20 @@ function finish(
   const pageSize = request.pageSize ?? X86_64_PAGE_SIZE;
   const segments = mapBiosToSegments(built.bios, request.limits, pageSize);
   const padLength = padLastSegment(segments, base.length, request.limits);
-  return {
-    ...base,
-    ...extra,
+  const plan: TransferPlan = {
+    iface: base.iface,
     outcome: 'mapped',
+    length: base.length,
     bios: built.bios,
     nrPhysSegments: built.nrPhysSegments,
     segments,
     padLength,
+    maxSegments: base.maxSegments,
+    maxHwBytes: base.maxHwBytes,
     table: scatterlistTableLayout(built.nrPhysSegments),
+    pageFrames: base.pageFrames,
   };
+  return Object.assign(plan, extra);
 }
 
 /**
