@@ -4,7 +4,15 @@
  * sg_io_v4), the sg async queue, mmap-ed reserved buffers and the sg ioctls.
  * @module
  */
-export type { NativeData, NodeKind, SgRequestInfo, SgScsiId } from './binding.js';
+export type {
+  NativeAddon,
+  NativeData,
+  NativeHandle,
+  NativeHandleConstructor,
+  NodeKind,
+  SgRequestInfo,
+  SgScsiId,
+} from './binding.js';
 export {
   addonPath,
   loadAddon,

@@ -292,7 +292,7 @@ Napi::Value DeviceHandle::SgIoSync(const Napi::CallbackInfo& info) {
   RequireOpen(env, "ioctl");
   std::unique_ptr<PreparedRequest> request;
   try {
-    request = PreparedRequest::FromJs(info, 0, kind_);
+    request = PreparedRequest::FromJs(info, 0, kind_, /*pin=*/false);
   } catch (PreparationError& e) {
     throw e.error;
   }

@@ -94,7 +94,12 @@ void SgAsyncQueue::DrainCompletedInScope() {
   for (int i = 0; i < waiting; i++) {
     sg_io_hdr reply{};
     reply.interface_id = 'S';
-    reply.pack_id = -1;  // any: with SG_SET_FORCE_PACK_ID=1 the driver matches -1 to any request
+    // With SG_SET_FORCE_PACK_ID=1, sg_read() takes the wanted pack_id from the buffer:
+    // from sg_io_hdr.pack_id only when the old sg_header's reply_len (offset 4, our
+    // dxfer_direction) is negative, else from sg_header.pack_id (offset 8, i.e. cmd_len..).
+    // A negative direction and pack_id -1 ask for any completed request.
+    reply.dxfer_direction = SG_DXFER_NONE;
+    reply.pack_id = -1;
     ssize_t got;
     do {
       got = read(owner_->fd(), &reply, sizeof reply);

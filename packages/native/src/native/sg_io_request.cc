@@ -34,7 +34,7 @@ uint8_t* TypedBytes(Napi::Value value, const std::string& name, size_t* length) 
   return array.Data();
 }
 
-DataArg ReadData(Napi::Value value, const std::string& name, std::vector<Napi::ObjectReference>& pinned) {
+DataArg ReadData(Napi::Value value, const std::string& name, std::vector<Napi::ObjectReference>& pinned, bool pin) {
   DataArg data;
   if (value.IsNull() || value.IsUndefined()) return data;
   data.present = true;
@@ -49,14 +49,14 @@ DataArg ReadData(Napi::Value value, const std::string& name, std::vector<Napi::O
       data.segments.push_back(sg_iovec{bytes, length});
       data.total += length;
       // Pin each segment, not the array: JS may replace array elements later.
-      pinned.push_back(Napi::Persistent(array.Get(i).As<Napi::Object>()));
+      if (pin) pinned.push_back(Napi::Persistent(array.Get(i).As<Napi::Object>()));
     }
     return data;
   }
   size_t length = 0;
   data.flat = TypedBytes(value, name, &length);
   data.total = length;
-  pinned.push_back(Napi::Persistent(value.As<Napi::Object>()));
+  if (pin) pinned.push_back(Napi::Persistent(value.As<Napi::Object>()));
   return data;
 }
 
@@ -104,7 +104,8 @@ void CheckDirection(Napi::Env env, const DataArg& data, const char* prefix, uint
 
 }  // namespace
 
-std::unique_ptr<PreparedRequest> PreparedRequest::FromJs(const Napi::CallbackInfo& info, size_t first, NodeKind kind) {
+std::unique_ptr<PreparedRequest> PreparedRequest::FromJs(const Napi::CallbackInfo& info, size_t first, NodeKind kind,
+                                                        bool pin) {
   Napi::Env env = info.Env();
   std::unique_ptr<PreparedRequest> req(new PreparedRequest());
   req->abi_ = AbiFor(kind);
@@ -114,23 +115,23 @@ std::unique_ptr<PreparedRequest> PreparedRequest::FromJs(const Napi::CallbackInf
   if (header_length != kSgIoV4Size) {
     throw PreparationError{InvalidField(env, "header", "must be exactly 160 bytes (an encoded sg_io_v4)", static_cast<double>(header_length))};
   }
-  req->pinned_.push_back(Napi::Persistent(info[first].As<Napi::Object>()));
+  if (pin) req->pinned_.push_back(Napi::Persistent(info[first].As<Napi::Object>()));
   req->js_header_ = header;
   std::memcpy(&req->v4_, header, kSgIoV4Size);
   sg_io_v4& h = req->v4_;
 
   size_t cdb_length = 0;
   uint8_t* cdb = TypedBytes(info[first + 1], "cdb", &cdb_length);
-  req->pinned_.push_back(Napi::Persistent(info[first + 1].As<Napi::Object>()));
+  if (pin) req->pinned_.push_back(Napi::Persistent(info[first + 1].As<Napi::Object>()));
 
   uint8_t* sense = nullptr;
   size_t sense_length = 0;
   if (!info[first + 2].IsNull() && !info[first + 2].IsUndefined()) {
     sense = TypedBytes(info[first + 2], "sense", &sense_length);
-    req->pinned_.push_back(Napi::Persistent(info[first + 2].As<Napi::Object>()));
+    if (pin) req->pinned_.push_back(Napi::Persistent(info[first + 2].As<Napi::Object>()));
   }
-  DataArg out = ReadData(info[first + 3], "dataOut", req->pinned_);
-  DataArg in = ReadData(info[first + 4], "dataIn", req->pinned_);
+  DataArg out = ReadData(info[first + 3], "dataOut", req->pinned_, pin);
+  DataArg in = ReadData(info[first + 4], "dataIn", req->pinned_, pin);
 
   if (h.guard != 'Q') throw PreparationError{InvalidField(env, "guard", "must be 'Q' (0x51)", h.guard)};
 

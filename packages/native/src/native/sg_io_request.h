@@ -36,7 +36,10 @@ class PreparedRequest {
    * null, a Uint8Array, or an array of Uint8Array segments = an iovec). Throws a JS
    * TypeError / InvalidFieldError (RangeError) before any system call on bad input.
    */
-  static std::unique_ptr<PreparedRequest> FromJs(const Napi::CallbackInfo& info, size_t first_arg, NodeKind kind);
+  // `pin` = false for a synchronous call, where the JS arguments stay alive for the whole
+  // ioctl anyway (saves creating and deleting the persistent references).
+  static std::unique_ptr<PreparedRequest> FromJs(const Napi::CallbackInfo& info, size_t first_arg, NodeKind kind,
+                                                 bool pin = true);
 
   Abi abi() const { return abi_; }
   sg_io_v4* v4() { return &v4_; }
