@@ -43,8 +43,8 @@ export function cdbSpec(command: string): CdbSpec {
  */
 export function buildCdb(command: string | CdbSpec, fields: FieldInput = {}): Uint8Array {
   const s = typeof command === 'string' ? cdbSpec(command) : command;
-  if ('operationCode' in fields || 'serviceAction' in fields) {
-    const name = 'operationCode' in fields ? 'operationCode' : 'serviceAction';
+  if (fields.operationCode !== undefined || fields.serviceAction !== undefined) {
+    const name = fields.operationCode !== undefined ? 'operationCode' : 'serviceAction';
     throw new InvalidFieldError(`${s.name}.${name}`, 'is fixed by the command table', fields[name]);
   }
   const cdb = encodeTable(s, fields);

@@ -206,8 +206,8 @@ export function writeField(
   }
 }
 
-/** Field names per table, computed once (tables are immutable). */
-const FIELD_NAMES = new WeakMap<FieldTable, ReadonlySet<string>>();
+/** Fields by name per table, computed once (tables are immutable). */
+const FIELDS_BY_NAME = new WeakMap<FieldTable, ReadonlyMap<string, FieldSpec>>();
 
 /**
  * Encodes `values` with `table` into a new buffer of `table.length` bytes (or into `target`
@@ -221,18 +221,17 @@ export function encodeTable(
   base = 0,
 ): Uint8Array {
   const out = target ?? new Uint8Array(table.length);
-  let known = FIELD_NAMES.get(table);
-  if (known === undefined) {
-    known = new Set(table.fields.map((f) => f.name));
-    FIELD_NAMES.set(table, known);
+  let byName = FIELDS_BY_NAME.get(table);
+  if (byName === undefined) {
+    byName = new Map(table.fields.map((f) => [f.name, f]));
+    FIELDS_BY_NAME.set(table, byName);
   }
-  for (const name of Object.keys(values)) {
-    if (!known.has(name)) {
-      throw new InvalidFieldError(`${table.name}.${name}`, `is not a field of ${table.name}`, values[name]);
-    }
-  }
-  for (const f of table.fields) {
-    const v = values[f.name];
+  // Only the given fields are visited: absent ones stay 0 (fields never overlap, so order is free).
+  for (const name in values) {
+    const v = values[name];
+    const f = byName.get(name);
+    if (f === undefined)
+      throw new InvalidFieldError(`${table.name}.${name}`, `is not a field of ${table.name}`, v);
     if (v !== undefined) writeField(out, base, f, v, table.name);
   }
   return target ? out.subarray(base, base + table.length) : out;
