@@ -1,11 +1,14 @@
 /**
  * `pnpm test:lab`: the vitest `lab` project run inside ONE guest boot. The guest runs the
- * repository's own vitest from the read-only host root with the config loaded by vite's
- * module runner (the default loader writes a bundled config next to node_modules, which
- * is read-only there); output streams back live, and the exit status is vitest's.
+ * repository's own vitest from the read-only host root, with `packages/lab/vitest.lab.config.ts`
+ * (the root config's `lab` project alone: loading every package's config costs about a
+ * minute under TCG) loaded by vite's module runner (the default loader writes a bundled
+ * config under node_modules, which is read-only there). Output streams back live, and the
+ * exit status is vitest's.
  * @module
  */
 import { join } from 'node:path';
+import { LabConfigError } from './errors.js';
 import type { LabGuestOptions } from './guest-config.js';
 import type { LabProgress } from './progress.js';
 import { type LabRunResult, runInLab } from './run/lab-run.js';
@@ -17,7 +20,7 @@ export interface LabTestRunOptions extends LabGuestOptions {
   readonly repoRoot: string;
   /** Extra vitest arguments: file filters, `-t name`, `--reporter ...`. */
   readonly vitestArgs?: readonly string[];
-  /** Hard timeout in ms (default 900000). */
+  /** Hard timeout in ms (default 1800000, or `SGV4_LAB_TIMEOUT_S` seconds). */
   readonly timeoutMs?: number;
   /** Progress display. */
   readonly progress?: LabProgress;
@@ -42,17 +45,30 @@ export function runLabTests(options: LabTestRunOptions): Promise<LabRunResult> {
     ],
     cwd: options.repoRoot,
     env: options.color ? { FORCE_COLOR: '1' } : { NO_COLOR: '1' },
-    timeoutMs: options.timeoutMs ?? 900_000,
+    timeoutMs: options.timeoutMs ?? 1_800_000,
   });
 }
 
 /**
  * Guest options for the test run from the environment: `SGV4_LAB_SCSI_DEBUG` (scsi_debug
- * parameters, `'name=value ...'`, merged over the defaults) and `SGV4_LAB_ACCEL`.
+ * parameters, `'name=value ...'`, merged over the defaults), `SGV4_LAB_ACCEL` and
+ * `SGV4_LAB_TIMEOUT_S` (hard timeout in seconds).
  */
-export function labTestOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): LabGuestOptions {
+export function labTestOptionsFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+): LabGuestOptions & { timeoutMs?: number } {
   const accel = env.SGV4_LAB_ACCEL;
+  const timeout = env.SGV4_LAB_TIMEOUT_S;
+  let timeoutMs: number | undefined;
+  if (timeout !== undefined) {
+    const seconds = Number(timeout);
+    if (!Number.isSafeInteger(seconds) || seconds < 1) {
+      throw new LabConfigError('SGV4_LAB_TIMEOUT_S', 'a positive integer number of seconds', timeout);
+    }
+    timeoutMs = seconds * 1000;
+  }
   return {
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
     ...(env.SGV4_LAB_SCSI_DEBUG ? { scsiDebug: parseScsiDebugParams(env.SGV4_LAB_SCSI_DEBUG) } : {}),
     ...(accel === 'tcg' || accel === 'kvm' || accel === 'auto' ? { accel } : {}),
   };

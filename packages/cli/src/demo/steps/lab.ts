@@ -12,8 +12,7 @@ const GUEST_SCRIPT = [
   'echo "$ uname -r"; uname -r',
   'echo "$ sg_inq /dev/sg0"; sg_inq /dev/sg0 | grep -E "identification|revision level"',
   'echo "$ ls -l /dev/bsg"; ls -l /dev/bsg | tail -n +2',
-  'echo "$ cat /sys/block/sda/queue/{max_segments,max_sectors_kb,logical_block_size}"',
-  'cat /sys/block/sda/queue/max_segments /sys/block/sda/queue/max_sectors_kb /sys/block/sda/queue/logical_block_size',
+  'for f in max_segments max_sectors_kb logical_block_size; do echo "/sys/block/sda/queue/$f: $(cat /sys/block/sda/queue/$f)"; done',
 ].join('; ');
 
 export const labStep: TourStep = {
