@@ -48,7 +48,7 @@ export function runProbe(binary: string, device: string, script: readonly string
 }
 
 /** The first sg node backed by a scsi_debug disk, with its block device's queue directory. */
-export function scsiDebugSgNode(): { device: string; queueDir: string } {
+export function scsiDebugSgNode(): { device: string; queueDir: string; disk: string } {
   const base = '/sys/class/scsi_generic';
   for (const name of readdirSync(base).sort()) {
     const dev = join(base, name, 'device');
@@ -56,7 +56,8 @@ export function scsiDebugSgNode(): { device: string; queueDir: string } {
     const blockDir = join(dev, 'block');
     if (model !== 'scsi_debug' || !existsSync(blockDir)) continue;
     const [disk] = readdirSync(blockDir);
-    if (disk !== undefined) return { device: `/dev/${name}`, queueDir: join(blockDir, disk, 'queue') };
+    if (disk !== undefined)
+      return { device: `/dev/${name}`, queueDir: join(blockDir, disk, 'queue'), disk: `/dev/${disk}` };
   }
   throw new Error('no scsi_debug disk with an sg node in this guest');
 }

@@ -8,9 +8,9 @@
 export const SECTOR_SHIFT = 9;
 /** `SECTOR_SIZE`: 512 bytes. */
 export const SECTOR_SIZE = 512;
-/** `LINUX_UINT_MAX`: the largest `unsigned int`, used as "no limit" by several limits. */
+/** `UINT_MAX`: the largest `unsigned int`, used as "no limit" by several limits. */
 export const LINUX_UINT_MAX = 0xffff_ffff;
-/** `LINUX_INT_MAX`: `queue_max_bytes()` caps max_sectors at `LINUX_INT_MAX >> 9`. */
+/** `INT_MAX`: `queue_max_bytes()` caps max_sectors at `INT_MAX >> 9`. */
 export const LINUX_INT_MAX = 0x7fff_ffff;
 /** `BLK_MAX_SEGMENTS` (include/linux/blkdev.h): default max_segments, 128. */
 export const BLK_MAX_SEGMENTS = 128;

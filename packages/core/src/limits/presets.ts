@@ -89,7 +89,7 @@ function build(name: QueueLimitsPresetName): QueueLimitsPreset {
         name,
         description:
           'an NVMe-PCI-like queue (nvme_set_queue_limits, 6.1 [U: values from memory]): max_hw_sectors 8192 ' +
-          '(4 MiB), max_segments 127, virt_boundary_mask 4095 (forces max_segment_size LINUX_UINT_MAX), dma_alignment 3',
+          '(4 MiB), max_segments 127, virt_boundary_mask 4095 (forces max_segment_size UINT_MAX), dma_alignment 3',
         limits: setDmaAlignment(
           setVirtBoundary(setMaxSegments(setMaxHwSectors(defaultQueueLimits(), 8192), 127), 4095),
           3,

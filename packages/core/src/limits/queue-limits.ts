@@ -106,7 +106,7 @@ export function setMaxSegments(limits: QueueLimits, maxSegments: number): QueueL
 /**
  * `blk_queue_max_segment_size()`: values below PAGE_SIZE become PAGE_SIZE.
  * (The kernel WARNs when a virt boundary is already set; the virt-boundary
- * setter then forces LINUX_UINT_MAX anyway.)
+ * setter then forces UINT_MAX anyway.)
  */
 export function setMaxSegmentSize(
   limits: QueueLimits,
@@ -127,7 +127,7 @@ export function setSegmentBoundary(
 
 /**
  * `blk_queue_virt_boundary()`: stores the mask; a non-zero mask sets
- * max_segment_size to LINUX_UINT_MAX (segments are then bounded by the boundary
+ * max_segment_size to UINT_MAX (segments are then bounded by the boundary
  * rule instead).
  */
 export function setVirtBoundary(limits: QueueLimits, mask: number): QueueLimits {
@@ -206,7 +206,7 @@ export function setPhysicalBlockSize(limits: QueueLimits, size: number): QueueLi
 
 /**
  * `queue_max_bytes()` (include/linux/blkdev.h, 6.1):
- * `min(max_sectors, LINUX_INT_MAX >> 9) << 9`. sg caps its reserved buffer by it and
+ * `min(max_sectors, INT_MAX >> 9) << 9`. sg caps its reserved buffer by it and
  * block SG_IO's SG_GET_RESERVED_SIZE reports at most it.
  */
 export function queueMaxBytes(limits: QueueLimits): number {

@@ -56,7 +56,7 @@ export interface ScsiPlatform {
  *   (then `blk_queue_max_segments`, 0 -> 1); `blk_queue_max_hw_sectors(max_sectors)`
  *   (which also sets max_sectors = min(hw, 2560)); segment boundary, max
  *   segment size and virt boundary through their setters (a virt boundary forces
- *   max_segment_size = LINUX_UINT_MAX); dma_alignment = max(4, dma_get_cache_alignment()) - 1.
+ *   max_segment_size = UINT_MAX); dma_alignment = max(4, dma_get_cache_alignment()) - 1.
  *
  * Not modelled: `scsi_add_host_with_dma()` lowering max_sectors to the DMA
  * mapping limit (only with an IOMMU/swiotlb limit), protection (DIF)

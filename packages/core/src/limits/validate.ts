@@ -17,10 +17,10 @@ function isPowerOfTwo(n: number): boolean {
  * Every rule broken by `limits`, in field order (empty when valid):
  * - all numbers are non-negative safe integers;
  * - max_segments in 1..65535 (`unsigned short`; `blk_queue_max_segments` turns 0 into 1);
- * - max_segment_size in PAGE_SIZE..LINUX_UINT_MAX (setter floor);
+ * - max_segment_size in PAGE_SIZE..UINT_MAX (setter floor);
  * - seg_boundary_mask, virt_boundary_mask, dma_alignment, dma_pad_mask are 2^k - 1 masks;
  * - seg_boundary_mask >= PAGE_SIZE - 1 (setter floor);
- * - a virt boundary requires max_segment_size = LINUX_UINT_MAX (`blk_queue_virt_boundary`) and is < PAGE_SIZE;
+ * - a virt boundary requires max_segment_size = UINT_MAX (`blk_queue_virt_boundary`) and is < PAGE_SIZE;
  * - dma_alignment < PAGE_SIZE (`blk_queue_update_dma_alignment` BUG_ON);
  * - logical_block_size a power of two in 512..PAGE_SIZE (`blk_validate_block_size`);
  * - physical_block_size a power of two >= logical; io_min >= physical;
@@ -41,7 +41,7 @@ export function queueLimitsViolations(limits: QueueLimits, pageSize = X86_64_PAG
   if (out.length > 0) return out;
   if (limits.maxSegments < 1 || limits.maxSegments > 0xffff) fail('maxSegments', 'must be in 1..65535');
   if (limits.maxSegmentSize < pageSize || limits.maxSegmentSize > LINUX_UINT_MAX) {
-    fail('maxSegmentSize', `must be in PAGE_SIZE (${pageSize})..LINUX_UINT_MAX`);
+    fail('maxSegmentSize', `must be in PAGE_SIZE (${pageSize})..UINT_MAX (4294967295)`);
   }
   for (const field of ['segBoundaryMask', 'virtBoundaryMask', 'dmaAlignment', 'dmaPadMask'] as const) {
     if (!isLowBitMask(limits[field])) fail(field, 'must be a low-bit mask 2^k - 1');
@@ -49,7 +49,10 @@ export function queueLimitsViolations(limits: QueueLimits, pageSize = X86_64_PAG
   if (limits.segBoundaryMask < pageSize - 1)
     fail('segBoundaryMask', `must be >= PAGE_SIZE - 1 (${pageSize - 1})`);
   if (limits.virtBoundaryMask !== 0 && limits.maxSegmentSize !== LINUX_UINT_MAX) {
-    fail('maxSegmentSize', 'must be LINUX_UINT_MAX when virtBoundaryMask is set (blk_queue_virt_boundary)');
+    fail(
+      'maxSegmentSize',
+      'must be UINT_MAX (4294967295) when virtBoundaryMask is set (blk_queue_virt_boundary)',
+    );
   }
   if (limits.virtBoundaryMask >= pageSize) fail('virtBoundaryMask', `must be below PAGE_SIZE (${pageSize})`);
   if (limits.dmaAlignment >= pageSize) fail('dmaAlignment', `must be below PAGE_SIZE (${pageSize})`);

@@ -79,7 +79,7 @@ export function pageOrder(size: number, pageSize = X86_64_PAGE_SIZE): number {
   return order;
 }
 
-/** `max_sectors_bytes(q)` as sg.c computes it: `min(max_sectors, LINUX_INT_MAX >> 9) << 9`. */
+/** `max_sectors_bytes(q)` as sg.c computes it: `min(max_sectors, INT_MAX >> 9) << 9`. */
 export function sgMaxSectorsBytes(limits: QueueLimits): number {
   return queueMaxBytes(limits);
 }
