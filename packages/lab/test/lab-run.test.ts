@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { LabTimeoutError, liveQemuCount, runInLab } from '@sgv4/lab';
+import { LabProgress, LabTimeoutError, liveQemuCount, runInLab } from '@sgv4/lab';
 import { describe, expect, it } from 'vitest';
 
 /** QEMU processes whose parent is this test process (setpriv execs QEMU, so the child is QEMU). */
@@ -20,10 +20,12 @@ function qemuChildren(): number[] {
 }
 
 describe('lab run (real guests)', () => {
-  it('two labs at once each return their command exit status, stdout and stderr exactly', async () => {
+  it('labs run side by side, each returning its exit status, stdout and stderr exactly', async () => {
     const script = (tag: string, code: number) =>
       `printf 'out ${tag}\\n\\001\\377 no newline'; printf 'err ${tag}\\n' >&2; exit ${code}`;
-    const [a, b] = await Promise.all([
+    const notes: string[] = [];
+    const progress = new LabProgress({ isTTY: false, write: (text: string) => notes.push(text) });
+    const [a, b, auto] = await Promise.all([
       runInLab({ command: ['sh', '-c', script('a', 7)], stdout: null, stderr: null, timeoutMs: 240_000 }),
       runInLab({
         command: ['sh', '-c', script('b', 0)],
@@ -32,7 +34,20 @@ describe('lab run (real guests)', () => {
         timeoutMs: 240_000,
         scsiDebug: { sector_size: 4096 },
       }),
+      // KVM when it boots, else TCG (on this project's machines QEMU aborts under KVM).
+      runInLab({
+        command: ['true'],
+        stdout: null,
+        stderr: null,
+        timeoutMs: 240_000,
+        accel: 'auto',
+        progress,
+      }),
     ]);
+    expect(auto.status).toBe(0);
+    if (auto.accel === 'tcg' && existsSync('/dev/kvm')) {
+      expect(notes.join('')).toMatch(/KVM did not reach the command .*; falling back to TCG/);
+    }
     expect(a.status).toBe(7);
     expect(a.stdout).toEqual(
       Buffer.concat([Buffer.from('out a\n'), Buffer.from([1, 0xff]), Buffer.from(' no newline')]),

@@ -251,8 +251,8 @@ async function bootOnce(input: BootInput): Promise<BootOutcome> {
   qemu.stderr?.on('data', (chunk: Buffer) => {
     qemuStderr = (qemuStderr + chunk.toString('utf8')).slice(-2000);
   });
-  const exited = new Promise<number | null>((resolve) => {
-    qemu.once('exit', (code) => resolve(code));
+  const exited = new Promise<number | string | null>((resolve) => {
+    qemu.once('exit', (code, signal) => resolve(code ?? signal));
     qemu.once('error', () => resolve(null));
   });
   let qemuDone = false;
@@ -320,7 +320,8 @@ async function bootOnce(input: BootInput): Promise<BootOutcome> {
     }
     if (!existsSync(statusFile)) {
       if (input.bootDeadlineMs !== undefined && !existsSync(startedFile)) {
-        throw new BootFallback(`QEMU exited with ${qemuCode}: ${qemuStderr.trim()}`);
+        const lastLine = qemuStderr.trim().split('\n').slice(-1)[0] ?? '';
+        throw new BootFallback(`QEMU exited with ${qemuCode}: ${lastLine}`);
       }
       const why = qemuStderr.trim() ? `: ${qemuStderr.trim().split('\n').slice(-1)[0]}` : '';
       throw new LabGuestError(
