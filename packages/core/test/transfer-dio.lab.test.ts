@@ -1,9 +1,11 @@
 /**
  * Lab conformance: the sg transfer plan's direct-vs-indirect prediction
  * against the real sg driver's SG_INFO_DIRECT_IO bit, for randomized
- * (address, length, flags, iovec) cases with a fixed seed.
+ * (address, length, flags, iovec) cases with a fixed seed; and the
+ * segment-count limit through the real bio code. Both toggle allow_dio, so
+ * they live in one file and run one after the other.
  */
-import { planTransfer, type QueueLimits, type UserIovec } from '@sgv4/core';
+import { planTransfer, type QueueLimits, type TransferInterface, type UserIovec } from '@sgv4/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   buildProbe,
@@ -138,5 +140,81 @@ describe('sg direct IO: model vs SG_INFO_DIRECT_IO (real sg driver)', () => {
   it('reads the limits the model expects for scsi_debug', () => {
     expect(limits.dmaAlignment).toBe(3);
     expect(limits.maxSegments).toBe(2048);
+  });
+});
+
+const MIB8 = 8 << 20;
+
+interface LimitCase {
+  readonly iface: Extract<TransferInterface, 'sg' | 'block'>;
+  readonly offset: number;
+  readonly length: number;
+  readonly dio: boolean;
+}
+
+const CASES: readonly LimitCase[] = [];
+for (const iface of ['sg', 'block'] as const) {
+  for (const dio of iface === 'sg' ? [true, false] : [false]) {
+    for (const [offset, length] of [
+      [0, MIB8],
+      [0, MIB8 + 4096],
+      [4, MIB8],
+      [2, MIB8],
+      [4, MIB8 - 4096],
+      [0, MIB8 - 512],
+    ] as const) {
+      (CASES as LimitCase[]).push({ iface, offset, length, dio });
+    }
+  }
+}
+
+describe('max_segments through the real bio code (scsi_debug, ~8 MiB requests)', () => {
+  let binary: string;
+  let node: { device: string; queueDir: string; disk: string };
+  let limits: QueueLimits;
+
+  beforeAll(() => {
+    binary = buildProbe();
+    node = scsiDebugSgNode();
+    limits = readQueueLimits(node.queueDir);
+  });
+
+  it('predicts success or EINVAL for sg (direct, indirect) and block SG_IO (zero-copy, bounce)', () => {
+    expect(setAllowDio(true)).toBe(true);
+    let agree = 0;
+    const disagreements: string[] = [];
+    try {
+      for (const c of CASES) {
+        const device = c.iface === 'sg' ? node.device : node.disk;
+        const [, result] = runProbe(binary, device, [
+          'open 0',
+          `sgio 0 ${c.offset} ${c.length} ${c.dio ? 1 : 0} 0`,
+        ]);
+        const plan = planTransfer({
+          limits,
+          iface: c.iface,
+          direction: 'from-device',
+          iovecs: [{ address: ARENA_BASE + c.offset, length: c.length }],
+          sg: { allowDio: true, directIo: c.dio },
+        });
+        const predicted = plan.outcome === 'refused' ? (plan.refusal?.errno ?? null) : null;
+        const predictedDirect = plan.sgDirectIo === true;
+        const actualDirect = result!.ret === 0 && ((result!.info ?? 0) & 2) !== 0;
+        const same = predicted === result!.errno && (c.iface === 'block' || predictedDirect === actualDirect);
+        if (same) agree++;
+        else {
+          disagreements.push(
+            `${c.iface} dio=${c.dio} off=${c.offset} len=${c.length}: model ${predicted} (${plan.mode}, ` +
+              `${plan.nrPhysSegments} segs) kernel ${result!.errno} info=${result!.info}`,
+          );
+        }
+      }
+    } finally {
+      setAllowDio(false);
+    }
+    console.log(
+      `segment-limit agreement: ${agree}/${CASES.length} (sg direct/indirect, block zero-copy/bounce)`,
+    );
+    expect(disagreements).toEqual([]);
   });
 });
