@@ -15,8 +15,8 @@
  * that writable share is set.
  * @module
  */
-import { execFileSync } from 'node:child_process';
-import { closeSync, openSync, read, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { closeSync, openSync, read, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSgIoV4Header, encodeSgIoV4, SG_FLAG_MMAP_IO } from '@sgv4/core';
 import { openScsiHandle, type ScsiHandle } from '@sgv4/native';
@@ -44,7 +44,8 @@ function measurement(name: string, commands: number, seconds: number, bytes: num
 function sgRead(bpt: number, mmap: boolean): Measurement {
   const bytes = bpt * BLOCK;
   const probe = (commands: number) => {
-    const out = execFileSync(
+    // sg_read prints its figures on stderr.
+    const run = spawnSync(
       'sg_read',
       [
         `if=${SG}`,
@@ -54,8 +55,10 @@ function sgRead(bpt: number, mmap: boolean): Measurement {
         'time=1',
         ...(mmap ? ['mmap=1'] : []),
       ],
-      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+      { encoding: 'utf8' },
     );
+    const out = `${run.stdout}${run.stderr}`;
+    if (run.status !== 0) throw new Error(`sg_read failed (status ${run.status}): ${out}`);
     const secs = /was ([\d.]+) secs/.exec(out);
     if (secs?.[1] === undefined) throw new Error(`sg_read output not understood: ${out}`);
     return Number.parseFloat(secs[1]);
@@ -242,6 +245,8 @@ async function main(): Promise<void> {
   const result = {
     suite: 'native-vs-sg-read',
     kernel: execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim(),
+    // Response delay in jiffies: 0 = scsi_debug answers in the submitting thread (`pnpm bench:lab` sets it).
+    scsiDebugDelay: Number.parseInt(readFileSync('/sys/bus/pseudo/drivers/scsi_debug/delay', 'utf8'), 10),
     windowMs: WINDOW_MS,
     sgRead: [sgRead4k, sgRead4kMmap, sgRead512k, sgRead512kMmap],
     addon,
