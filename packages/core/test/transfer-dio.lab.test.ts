@@ -146,14 +146,14 @@ describe('sg direct IO: model vs SG_INFO_DIRECT_IO (real sg driver)', () => {
 const MIB8 = 8 << 20;
 
 interface LimitCase {
-  readonly iface: Extract<TransferInterface, 'sg' | 'block'>;
+  readonly iface: TransferInterface;
   readonly offset: number;
   readonly length: number;
   readonly dio: boolean;
 }
 
 const CASES: readonly LimitCase[] = [];
-for (const iface of ['sg', 'block'] as const) {
+for (const iface of ['sg', 'block', 'bsg'] as const) {
   for (const dio of iface === 'sg' ? [true, false] : [false]) {
     for (const [offset, length] of [
       [0, MIB8],
@@ -170,7 +170,7 @@ for (const iface of ['sg', 'block'] as const) {
 
 describe('max_segments through the real bio code (scsi_debug, ~8 MiB requests)', () => {
   let binary: string;
-  let node: { device: string; queueDir: string; disk: string };
+  let node: { device: string; queueDir: string; disk: string; bsg: string | undefined };
   let limits: QueueLimits;
 
   beforeAll(() => {
@@ -179,17 +179,19 @@ describe('max_segments through the real bio code (scsi_debug, ~8 MiB requests)',
     limits = readQueueLimits(node.queueDir);
   });
 
-  it('predicts success or EINVAL for sg (direct, indirect) and block SG_IO (zero-copy, bounce)', () => {
+  it('predicts success or EINVAL for sg (direct, indirect) block SG_IO and bsg (zero-copy, bounce)', () => {
     expect(setAllowDio(true)).toBe(true);
     let agree = 0;
     const disagreements: string[] = [];
     try {
       for (const c of CASES) {
-        const device = c.iface === 'sg' ? node.device : node.disk;
-        const [, result] = runProbe(binary, device, [
-          'open 0',
-          `sgio 0 ${c.offset} ${c.length} ${c.dio ? 1 : 0} 0`,
-        ]);
+        const device = c.iface === 'sg' ? node.device : c.iface === 'block' ? node.disk : node.bsg;
+        if (device === undefined) throw new Error('the scsi_debug disk has no bsg node');
+        const op =
+          c.iface === 'bsg'
+            ? `bsgio 0 ${c.offset} ${c.length}`
+            : `sgio 0 ${c.offset} ${c.length} ${c.dio ? 1 : 0} 0`;
+        const [, result] = runProbe(binary, device, ['open 0', op]);
         const plan = planTransfer({
           limits,
           iface: c.iface,
@@ -200,7 +202,7 @@ describe('max_segments through the real bio code (scsi_debug, ~8 MiB requests)',
         const predicted = plan.outcome === 'refused' ? (plan.refusal?.errno ?? null) : null;
         const predictedDirect = plan.sgDirectIo === true;
         const actualDirect = result!.ret === 0 && ((result!.info ?? 0) & 2) !== 0;
-        const same = predicted === result!.errno && (c.iface === 'block' || predictedDirect === actualDirect);
+        const same = predicted === result!.errno && (c.iface !== 'sg' || predictedDirect === actualDirect);
         if (same) agree++;
         else {
           disagreements.push(
@@ -213,7 +215,7 @@ describe('max_segments through the real bio code (scsi_debug, ~8 MiB requests)',
       setAllowDio(false);
     }
     console.log(
-      `segment-limit agreement: ${agree}/${CASES.length} (sg direct/indirect, block zero-copy/bounce)`,
+      `segment-limit agreement: ${agree}/${CASES.length} (sg direct/indirect, block and bsg zero-copy/bounce)`,
     );
     expect(disagreements).toEqual([]);
   });

@@ -48,7 +48,12 @@ export function runProbe(binary: string, device: string, script: readonly string
 }
 
 /** The first sg node backed by a scsi_debug disk, with its block device's queue directory. */
-export function scsiDebugSgNode(): { device: string; queueDir: string; disk: string } {
+export function scsiDebugSgNode(): {
+  device: string;
+  queueDir: string;
+  disk: string;
+  bsg: string | undefined;
+} {
   const base = '/sys/class/scsi_generic';
   for (const name of readdirSync(base).sort()) {
     const dev = join(base, name, 'device');
@@ -56,8 +61,12 @@ export function scsiDebugSgNode(): { device: string; queueDir: string; disk: str
     const blockDir = join(dev, 'block');
     if (model !== 'scsi_debug' || !existsSync(blockDir)) continue;
     const [disk] = readdirSync(blockDir);
-    if (disk !== undefined)
-      return { device: `/dev/${name}`, queueDir: join(blockDir, disk, 'queue'), disk: `/dev/${disk}` };
+    const bsgDir = join(dev, 'bsg');
+    const [bsgName] = existsSync(bsgDir) ? readdirSync(bsgDir) : [];
+    const bsg = bsgName === undefined ? undefined : `/dev/bsg/${bsgName}`;
+    if (disk !== undefined) {
+      return { device: `/dev/${name}`, queueDir: join(blockDir, disk, 'queue'), disk: `/dev/${disk}`, bsg };
+    }
   }
   throw new Error('no scsi_debug disk with an sg node in this guest');
 }

@@ -15,11 +15,14 @@
  *                                      flags & 4 (MMAP_IO) passes dxferp = NULL
  *   submit <slot> <len> <flags>        write() of a v3 READ(10) with a private buffer, left outstanding
  *   fetch <slot>                       read() the oldest reply
+ *   bsgio <slot> <off> <len>           bsg SG_IO (sg_io_v4) READ(10) at LBA 0, din at arena+off
  * Output: {"op":..,"ret":0|-1,"errno":"EINVAL"|null,"value":..,"info":..,"status":..,"host":..,"driver":..}
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/bsg.h>
+#include <stdint.h>
 #include <scsi/sg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -190,6 +193,34 @@ int main(int argc, char **argv) {
       ssize_t w = write(fds[slot], h, sizeof *h);
       if (w >= 0) pending_count[slot]++;
       emit(op, w < 0 ? -1 : 0, errno, len, NULL);
+    } else if (!strcmp(op, "bsgio")) {
+      unsigned long off = (unsigned long)b;
+      unsigned len = (unsigned)c;
+      if (off + len > ARENA_BYTES) {
+        fprintf(stderr, "bsgio out of range: %s", line);
+        return 2;
+      }
+      unsigned char cdb[10], sense[32];
+      struct sg_io_v4 v;
+      memset(&v, 0, sizeof v);
+      read10(cdb, len);
+      v.guard = 'Q';
+      v.request_len = 10;
+      v.request = (uint64_t)(uintptr_t)cdb;
+      v.max_response_len = sizeof sense;
+      v.response = (uint64_t)(uintptr_t)sense;
+      v.din_xfer_len = len;
+      v.din_xferp = (uint64_t)(uintptr_t)(arena + off);
+      v.timeout = 20000;
+      int r = ioctl(fds[slot], SG_IO, &v);
+      sg_io_hdr_t h;
+      memset(&h, 0, sizeof h);
+      h.info = v.info;
+      h.status = (unsigned char)v.device_status;
+      h.host_status = (unsigned short)v.transport_status;
+      h.driver_status = (unsigned short)v.driver_status;
+      h.resid = v.din_resid;
+      emit(op, r, errno, len, &h);
     } else if (!strcmp(op, "fetch")) {
       sg_io_hdr_t h;
       memset(&h, 0, sizeof h);
