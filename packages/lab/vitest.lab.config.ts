@@ -6,7 +6,9 @@
  *
  * Test files run one at a time: they share one guest kernel, and scsi_debug's fault knobs,
  * sg's module parameters and the devices themselves are global state that a file running
- * alongside would see changing under it.
+ * alongside would see changing under it. And they share one worker (`isolate: false`):
+ * a fresh worker per file re-imports the packages under test, which costs more under TCG
+ * than all the tests themselves.
  */
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
@@ -25,5 +27,5 @@ if (!lab) throw new Error("vitest.config.ts defines no inline project named 'lab
 
 export default defineConfig({
   root: fileURLToPath(new URL('../..', import.meta.url)),
-  test: { fileParallelism: false, projects: [lab] },
+  test: { fileParallelism: false, projects: [{ ...lab, test: { ...lab.test, isolate: false } }] },
 });
