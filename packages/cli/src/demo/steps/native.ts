@@ -24,7 +24,7 @@ export const nativeStep: TourStep = {
   title: 'The native addon: SG_IO from Node, lengths checked against the real buffers',
   async run(io) {
     const handle = openScsiHandle('/dev/null', { readWrite: true });
-    printLine(io, `Loaded ${addonPath()}; /dev/null opened as a '${handle.kind}' node (fstat).`);
+    printLine(io, `Loaded ${addonPath()}; /dev/null opened, node kind '${handle.kind}' (fstat).`);
     const header = createSgIoV4Header({ requestLen: 6, dinXferLen: 96, maxResponseLen: 32 });
     try {
       handle.sgIoSync({ header, cdb: INQUIRY, sense: new Uint8Array(32), dataIn: new Uint8Array(95) });
