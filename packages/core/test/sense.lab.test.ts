@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { buildCdb, decodeSense, formatSenseLine } from '../src/index.js';
 
 const PROBE_SOURCE = new URL('./sense-capture-probe.c', import.meta.url).pathname;
@@ -126,6 +126,13 @@ describe('sense captured from scsi_debug error injection', () => {
   });
 
   it('ABORTED COMMAND on every command (opts=0x10, every_nth=1)', () => {
+    // 6.1 scsi_debug injects the transport error only on the deferred-response path
+    // (schedule_resp); with delay=0 it answers in the submitting thread without injecting.
+    const savedDelay = readFileSync(`${SYSFS}/delay`, 'utf8').trim();
+    setParam('delay', 1);
+    onTestFinished(() => {
+      setParam('delay', Number(savedDelay));
+    });
     setParam('opts', 0x10);
     setParam('every_nth', 1);
     const c = capture(buildCdb('tur'), 0);

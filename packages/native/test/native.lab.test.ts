@@ -14,7 +14,7 @@ import {
 import { openScsiHandle, type ScsiHandle, SgScsiReset } from '@sgv4/native';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openFdCount } from './fd-count.js';
-import { labNodes, queueLimit, setScsiDebugParam } from './lab-nodes.js';
+import { labNodes, queueLimit, scsiDebugParam, setScsiDebugParam } from './lab-nodes.js';
 import {
   dataInRequest,
   dataOutRequest,
@@ -281,16 +281,18 @@ describe('what each ABI cannot carry', () => {
 
 describe('the sg async interface (write, poll, read)', () => {
   const LBA0 = 20_000;
+  let savedDelay = 1;
   beforeAll(() => {
     const h = openScsiHandle(labNodes.sg, { readWrite: true });
     for (let i = 0; i < 64; i++)
       h.sgIoSync(dataOutRequest(write10Cdb(LBA0 + i * 8, 8), pattern(8 * BLOCK, i)));
     h.close();
+    savedDelay = scsiDebugParam('delay');
     setScsiDebugParam('delay', 25); // jiffies: keeps every request in flight while the queue fills
   });
   afterAll(async () => {
     await sleep(300);
-    setScsiDebugParam('delay', 0);
+    setScsiDebugParam('delay', savedDelay); // the guest is shared by every lab file
   });
 
   function readAt(i: number, packId: number) {
@@ -390,6 +392,7 @@ describe('mmap-ed IO through the sg reserved buffer', () => {
     const h = openScsiHandle(labNodes.sg, { readWrite: true });
     h.setReservedSize(65536);
     h.mapReservedBuffer(65536);
+    const savedDelay = scsiDebugParam('delay');
     setScsiDebugParam('delay', 25);
     try {
       const first = h.submit({
@@ -414,7 +417,7 @@ describe('mmap-ed IO through the sg reserved buffer', () => {
       await expect(first).resolves.toMatchObject({ deviceStatus: 0 });
     } finally {
       await sleep(300);
-      setScsiDebugParam('delay', 0);
+      setScsiDebugParam('delay', savedDelay);
     }
     h.close();
   });
