@@ -57,8 +57,14 @@ mount -t devtmpfs devtmpfs /host/dev
 mkdir -p /host/dev/pts /host/dev/shm
 mount -t devpts devpts /host/dev/pts
 mount -t tmpfs tmpfs /host/dev/shm
-mount -t tmpfs tmpfs /host/tmp
+# A guest tmpfs over /tmp, unless the command's working directory (a clone under the
+# host's /tmp, as CI may use) would be hidden by it; TMPDIR always points at /run/tmp.
+if ! head -n 2 /ctl/command.sh | grep -Eq "^cd '?/tmp(/|'| |$)"; then
+  mount -t tmpfs tmpfs /host/tmp
+fi
 mount -t tmpfs tmpfs /host/run
+mkdir -p /host/run/tmp
+chmod 1777 /host/run/tmp
 mkdir -p /host/run/sgv4-lab/ctl /host/run/sgv4-lab/results
 mount -o bind /ctl /host/run/sgv4-lab/ctl
 mount -o bind /results /host/run/sgv4-lab/results

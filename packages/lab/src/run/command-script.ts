@@ -35,7 +35,9 @@ export function labEnvFile(config: LabGuestConfig, mode: 'run' | 'shell'): strin
 export function guestBaseEnvironment(config: LabGuestConfig): Record<string, string> {
   return {
     PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
-    HOME: '/tmp',
+    // A guest tmpfs even when /tmp is the host's read-only /tmp (see the init script).
+    HOME: '/run/tmp',
+    TMPDIR: '/run/tmp',
     LANG: 'C.UTF-8',
     TERM: process.env.TERM ?? 'dumb',
     SGV4_LAB: '1',
