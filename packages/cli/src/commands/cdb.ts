@@ -1,9 +1,9 @@
 /** `sgv4 cdb <hex...>` decodes a CDB with the field tables; `sgv4 cdb build <command> --field value...` builds one. */
 import { buildCdb, CDB_SPECS, cdbSpec, decodeCdb, type FieldInput, isBlobField } from '@sgv4/core';
 import type { Command, OptionSpec } from '../framework/command.js';
+import { parseHexArguments } from '../framework/hex-arguments.js';
 import { parseIntegerArgument } from '../framework/invocation.js';
 import { formatTable, printJson, printLine } from '../framework/output.js';
-import { parseHexArguments } from './header.js';
 
 const kebab = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 

@@ -9,6 +9,7 @@ import {
   type SgIoV4Header,
 } from '@sgv4/core';
 import type { Command } from '../framework/command.js';
+import { parseHexArguments } from '../framework/hex-arguments.js';
 import type { Invocation } from '../framework/invocation.js';
 import { formatTable, printJson, printLine } from '../framework/output.js';
 import { UsageError } from '../framework/usage-error.js';
@@ -23,18 +24,6 @@ const formatOption = {
 
 function requireV4(invocation: Invocation): void {
   invocation.choice('format', ['v4'] as const, 'v4');
-}
-
-/** Hex bytes from one or more arguments; spaces, colons and a 0x prefix are allowed. */
-export function parseHexArguments(what: string, args: readonly string[]): Uint8Array {
-  const text = args
-    .join('')
-    .replace(/0x/gi, '')
-    .replace(/[\s:,]/g, '');
-  if (!/^([0-9a-f]{2})*$/i.test(text)) {
-    throw new UsageError(`${what} must be hex bytes (pairs of 0-9a-f), got '${args.join(' ')}'`);
-  }
-  return Uint8Array.from(Buffer.from(text, 'hex'));
 }
 
 function formatValue(v: number | bigint, cName: string): string {

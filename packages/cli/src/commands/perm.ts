@@ -19,6 +19,7 @@ import {
   parseCmdFilterDocument,
 } from '@sgv4/core';
 import type { Command, CommandIO } from '../framework/command.js';
+import { parseHexArguments } from '../framework/hex-arguments.js';
 import type { Invocation } from '../framework/invocation.js';
 import { parseIntegerArgument } from '../framework/invocation.js';
 import { printJson, printLine } from '../framework/output.js';
@@ -38,24 +39,6 @@ const ERRNO_NUMBER: Readonly<Record<NonNullable<PermissionDecision['errno']>, nu
 
 function hex2(v: number): string {
   return `0x${v.toString(16).padStart(2, '0')}`;
-}
-
-/** Parses the CDB: hex bytes, in one or more arguments, optionally separated by spaces, colons or commas. */
-export function parseCdbHex(parts: readonly string[]): Uint8Array {
-  const text = parts.join(' ').replace(/0x/gi, ' ');
-  const tokens = text.split(/[\s,:]+/).filter((t) => t !== '');
-  const bytes: number[] = [];
-  for (const token of tokens) {
-    if (!/^[0-9a-f]+$/i.test(token)) throw new UsageError(`<cdb-hex>: '${token}' is not hexadecimal`);
-    if (token.length % 2 !== 0 && token.length > 2) {
-      throw new UsageError(`<cdb-hex>: '${token}' has an odd number of hex digits`);
-    }
-    for (let i = 0; i < token.length; i += 2) bytes.push(Number.parseInt(token.slice(i, i + 2), 16));
-  }
-  if (bytes.length === 0) throw new UsageError('<cdb-hex>: no bytes given');
-  if (bytes.length > 260)
-    throw new UsageError(`<cdb-hex>: ${bytes.length} bytes, at most 260 (SPC-4 maximum)`);
-  return Uint8Array.from(bytes);
 }
 
 /** `--table`: a built-in table name, or a cmdfilter document file. */
@@ -204,7 +187,7 @@ export const permCommand: Command = {
       }
       return printTable(invocation, io, loadTable(tableSpec));
     }
-    const cdb = parseCdbHex(invocation.positionals);
+    const cdb = parseHexArguments('<cdb-hex>', invocation.positionals, 260);
     const modeWord = invocation.requireString('mode');
     const openMode = MODES[modeWord];
     if (openMode === undefined) throw new UsageError(`--mode must be one of ro, wo, rw (got '${modeWord}')`);

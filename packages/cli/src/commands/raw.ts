@@ -14,6 +14,7 @@ import {
 } from '@sgv4/core';
 import { openScsiHandle } from '@sgv4/native';
 import type { Command } from '../framework/command.js';
+import { parseHexArguments } from '../framework/hex-arguments.js';
 import { printJson, printLine } from '../framework/output.js';
 import { UsageError } from '../framework/usage-error.js';
 
@@ -33,18 +34,6 @@ function hexDump(bytes: Uint8Array): string[] {
     lines.push(` ${at.toString(16).padStart(4, '0')}  ${hex.padEnd(47)}  ${ascii}`);
   }
   return lines;
-}
-
-/** CDB bytes from the arguments: hex pairs, with spaces, colons or a 0x prefix allowed. */
-function parseCdb(args: readonly string[]): Uint8Array {
-  const text = args
-    .join('')
-    .replace(/0x/gi, '')
-    .replace(/[\s:,]/g, '');
-  if (!/^([0-9a-f]{2})*$/i.test(text)) {
-    throw new UsageError(`the CDB must be hex bytes (pairs of 0-9a-f), got '${args.join(' ')}'`);
-  }
-  return Uint8Array.from(Buffer.from(text, 'hex'));
 }
 
 function toHex(bytes: Uint8Array): string {
@@ -84,7 +73,7 @@ export const rawCommand: Command = {
   async run(invocation, io) {
     const [device, ...cdbArgs] = invocation.positionals;
     if (device === undefined) throw new UsageError('<device> is required');
-    const cdb = parseCdb(cdbArgs);
+    const cdb = parseHexArguments('<cdb-hex>', cdbArgs, 260);
     if (cdb.length < 6 || cdb.length > 252)
       throw new UsageError(`the CDB must be 6..252 bytes, got ${cdb.length}`);
     const inLength = invocation.integer('in', { min: 0, max: MAX_DATA_IN });

@@ -1,8 +1,8 @@
 /** `sgv4 sense <hex...>`: decode sense data into one sg3_utils-style line, or fields with --json. */
 import { decodeSense, formatSenseLine } from '@sgv4/core';
 import type { Command } from '../framework/command.js';
+import { parseHexArguments } from '../framework/hex-arguments.js';
 import { printJson, printLine } from '../framework/output.js';
-import { parseHexArguments } from './header.js';
 
 export const senseCommand: Command = {
   name: 'sense',
