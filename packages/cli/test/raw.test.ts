@@ -23,7 +23,7 @@ describe('sgv4 raw on the host (no SCSI device)', () => {
   it('rejects bad arguments with a usage error naming them', async () => {
     const cases: [string[], RegExp][] = [
       [['raw', '/dev/null', '12', '00', '00'], /6\.\.252 bytes/],
-      [['raw', '/dev/null', 'zz', '00', '00', '00', '00', '00'], /hex bytes/],
+      [['raw', '/dev/null', 'zz', '00', '00', '00', '00', '00'], /<cdb-hex>: 'zz' is not hexadecimal/],
       [['raw', '/dev/null', '120000006000', '--in', '-1'], /--in/],
       [['raw', '/dev/null', '120000006000', '--in', '8', '--out', join(dir, 'x')], /exclude/],
       [['raw', '/dev/null', '120000006000', '--save', join(dir, 'x')], /--save needs --in/],
