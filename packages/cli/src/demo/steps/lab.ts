@@ -3,8 +3,8 @@
  * it is with sg_inq through sg, and lists the bsg nodes and the disk's queue limits, all
  * inside the guest. When the host lacks the lab's packages it says which and moves on.
  */
-import { LabProgress, LabSetupError, runInLab } from '@sgv4/lab';
 import { printLine } from '../../framework/output.js';
+import { runTourScriptInLab } from '../lab-script.js';
 import type { TourStep } from '../tour-step.js';
 
 /** The guest command: real tools against real nodes; each section is labelled by the guest itself. */
@@ -19,22 +19,8 @@ export const labStep: TourStep = {
   id: 'lab',
   title: 'The lab: a Linux 6.1 guest with real sg and bsg devices',
   async run(io) {
-    let result: Awaited<ReturnType<typeof runInLab>>;
-    try {
-      result = await runInLab({
-        command: ['/bin/sh', '-c', GUEST_SCRIPT],
-        stdout: null,
-        stderr: null,
-        timeoutMs: 300_000,
-        progress: new LabProgress(process.stderr),
-      });
-    } catch (error) {
-      if (error instanceof LabSetupError) {
-        printLine(io, `Skipped: ${error.message}`);
-        return;
-      }
-      throw error;
-    }
+    const result = await runTourScriptInLab(io, GUEST_SCRIPT, 'Skipped');
+    if (!result) return;
     printLine(
       io,
       `Booted QEMU (${result.accel.toUpperCase()}) with scsi_debug ${Object.entries(result.config.scsiDebug)

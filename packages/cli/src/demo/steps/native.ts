@@ -6,9 +6,9 @@
  */
 import { fileURLToPath } from 'node:url';
 import { createSgIoV4Header, InvalidFieldError, OsError } from '@sgv4/core';
-import { LabProgress, LabSetupError, runInLab } from '@sgv4/lab';
 import { addonPath, openScsiHandle } from '@sgv4/native';
 import { printLine } from '../../framework/output.js';
+import { runTourScriptInLab } from '../lab-script.js';
 import type { TourStep } from '../tour-step.js';
 
 const INQUIRY = Uint8Array.of(0x12, 0, 0, 0, 96, 0);
@@ -46,22 +46,8 @@ export const nativeStep: TourStep = {
           `echo "$ sgv4 raw ${node} 12 00 00 00 24 00 --in 36"; node ${cli} raw ${node} 12 00 00 00 24 00 --in 36`,
       )
       .join('; ');
-    let result: Awaited<ReturnType<typeof runInLab>>;
-    try {
-      result = await runInLab({
-        command: ['/bin/sh', '-c', script],
-        stdout: null,
-        stderr: null,
-        timeoutMs: 300_000,
-        progress: new LabProgress(process.stderr),
-      });
-    } catch (error) {
-      if (error instanceof LabSetupError) {
-        printLine(io, `Lab part skipped: ${error.message}`);
-        return;
-      }
-      throw error;
-    }
+    const result = await runTourScriptInLab(io, script, 'Lab part skipped');
+    if (!result) return;
     printLine(io, `In a lab guest (${result.accel.toUpperCase()}), through the addon:`);
     for (const line of result.stdout.toString('utf8').trimEnd().split('\n')) printLine(io, `  ${line}`);
     const err = result.stderr.toString('utf8').trim();
