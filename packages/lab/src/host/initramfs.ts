@@ -27,9 +27,21 @@ import { type NewcEntry, writeNewcArchive } from './newc-archive.js';
 
 /**
  * Modules the guest loads: the SCSI pass-through stack (sg, sd_mod for /dev/sda and its
- * queue limits, scsi_debug) and the virtio 9p transport for the shared file systems.
+ * queue limits, scsi_debug), the virtio 9p transport for the shared file systems, and the
+ * iSCSI initiator modules (loaded on demand by the tests that use them).
  */
-export const LAB_MODULES = ['sg', 'sd_mod', 'scsi_debug', 'virtio_pci', '9pnet_virtio', '9p'];
+export const LAB_MODULES = [
+  'sg',
+  'sd_mod',
+  'scsi_debug',
+  'virtio_pci',
+  '9pnet_virtio',
+  '9p',
+  // The kernel's iSCSI initiator (iscsi_tcp) and the crc32c it needs for digests: the chroot's
+  // modprobe helper runs in the initramfs root, so crc32c cannot be autoloaded later.
+  'iscsi_tcp',
+  'crc32c_generic',
+];
 
 /** Bump when the archive layout changes, to invalidate every cached image. */
 const LAYOUT_VERSION = 1;

@@ -3,6 +3,8 @@
  * @module
  */
 import { spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { LabSetupError } from '../errors.js';
 import type { LabProgress } from '../progress.js';
 import { findExecutable, isStaticElf } from './executables.js';
@@ -32,13 +34,32 @@ export interface LabRequirement {
   readonly foundAt: string | undefined;
 }
 
-/** The Debian packages the lab installs, in install order. */
+/** The Debian packages the lab itself needs, in install order. */
 export const LAB_DEBIAN_PACKAGES = [
   'qemu-system-x86',
   'linux-image-amd64',
   'sg3-utils',
   'busybox-static',
   'kmod',
+];
+
+/**
+ * The peers the tests and benchmarks measure this project against, each with the program
+ * that stands for its package: fio's sg engine, tgt (a userspace iSCSI target), libiscsi's
+ * tools and conformance suite, open-iscsi (the kernel initiator's tools, run in the guest),
+ * Chromium (the documentation site's browser test) and gcc-multilib (`-m32` layout checks).
+ */
+export const PEER_DEBIAN_PACKAGES: readonly {
+  readonly debianPackage: string;
+  readonly what: string;
+  readonly find: () => string | undefined;
+}[] = [
+  { debianPackage: 'fio', what: 'fio', find: () => findExecutable('fio') },
+  { debianPackage: 'tgt', what: 'tgtd', find: () => findExecutable('tgtd') },
+  { debianPackage: 'libiscsi-bin', what: 'iscsi-test-cu', find: () => findExecutable('iscsi-test-cu') },
+  { debianPackage: 'open-iscsi', what: 'iscsiadm', find: () => findExecutable('iscsiadm') },
+  { debianPackage: 'chromium', what: 'chromium', find: () => findExecutable('chromium') },
+  { debianPackage: 'gcc-multilib', what: 'gcc -m32 runtime (32/crtbegin.o)', find: findGccMultilib },
 ];
 
 /** Checks every requirement without changing anything. */
@@ -59,7 +80,20 @@ export function inspectLabHost(): LabRequirement[] {
     { debianPackage: 'sg3-utils', what: 'sg_inq', foundAt: findExecutable('sg_inq') },
     { debianPackage: 'busybox-static', what: 'a statically linked busybox', foundAt: busybox },
     { debianPackage: 'kmod', what: 'modprobe', foundAt: findExecutable('modprobe') },
+    ...PEER_DEBIAN_PACKAGES.map(({ debianPackage, what, find }) => ({ debianPackage, what, foundAt: find() })),
   ];
+}
+
+/** gcc-multilib installs the 32-bit runtime objects under the gcc library directory. */
+function findGccMultilib(): string | undefined {
+  const base = '/usr/lib/gcc/x86_64-linux-gnu';
+  let versions: string[];
+  try {
+    versions = readdirSync(base);
+  } catch {
+    return undefined;
+  }
+  return versions.map((v) => join(base, v, '32', 'crtbegin.o')).find((p) => existsSync(p));
 }
 
 /** The exact command that installs `packages`, for a user who is not root. */
