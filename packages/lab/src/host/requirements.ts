@@ -80,7 +80,11 @@ export function inspectLabHost(): LabRequirement[] {
     { debianPackage: 'sg3-utils', what: 'sg_inq', foundAt: findExecutable('sg_inq') },
     { debianPackage: 'busybox-static', what: 'a statically linked busybox', foundAt: busybox },
     { debianPackage: 'kmod', what: 'modprobe', foundAt: findExecutable('modprobe') },
-    ...PEER_DEBIAN_PACKAGES.map(({ debianPackage, what, find }) => ({ debianPackage, what, foundAt: find() })),
+    ...PEER_DEBIAN_PACKAGES.map(({ debianPackage, what, find }) => ({
+      debianPackage,
+      what,
+      foundAt: find(),
+    })),
   ];
 }
 
