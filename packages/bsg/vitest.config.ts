@@ -6,6 +6,6 @@ export default defineProject({
   test: {
     name: 'bsg',
     include: ['test/**/*.test.ts'],
-    exclude: ['test/**/*.lab.test.ts'],
+    exclude: ['test/**/*.lab.test.ts', 'test/**/*.host.test.ts'],
   },
 });

@@ -4,8 +4,8 @@ import { sourceAliases } from '../../vitest.shared';
 export default defineProject({
   resolve: { alias: sourceAliases },
   test: {
-    name: 'lab-host',
+    name: 'lab-unit',
     include: ['test/**/*.test.ts'],
-    exclude: ['test/**/*.lab.test.ts'],
+    exclude: ['test/**/*.lab.test.ts', 'test/**/*.host.test.ts'],
   },
 });

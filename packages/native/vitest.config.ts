@@ -6,7 +6,7 @@ export default defineProject({
   test: {
     name: 'native',
     include: ['test/**/*.test.ts'],
-    exclude: ['test/**/*.lab.test.ts'],
+    exclude: ['test/**/*.lab.test.ts', 'test/**/*.host.test.ts'],
     // The addon is loaded in these tests: a crash must not take a worker thread pool down.
     pool: 'forks',
   },

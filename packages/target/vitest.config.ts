@@ -6,6 +6,6 @@ export default defineProject({
   test: {
     name: 'target',
     include: ['test/**/*.test.ts'],
-    exclude: ['test/**/*.lab.test.ts'],
+    exclude: ['test/**/*.lab.test.ts', 'test/**/*.host.test.ts'],
   },
 });
