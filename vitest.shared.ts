@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 
 const packagesDir = fileURLToPath(new URL('./packages/', import.meta.url));
 
-const workspacePackages = ['core', 'native', 'bsg', 'sg3-compat', 'target', 'lab', 'cli'];
+const workspacePackages = ['core', 'native', 'bsg', 'sg3-compat', 'target', 'iscsi', 'lab', 'cli'];
 
 /** `@sgv4/<name>` -> `packages/<name>/src/index.ts`. */
 export const sourceAliases: Record<string, string> = Object.fromEntries(
