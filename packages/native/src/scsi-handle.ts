@@ -19,6 +19,7 @@ import type {
   SgScsiId,
 } from './binding.js';
 import { loadAddon } from './load-addon.js';
+import { allocateBuffer } from './native-memory.js';
 import { nativeCommandOf, PreparedCommand } from './prepared-command.js';
 import { SgIoctl } from './sg-ioctls.js';
 
@@ -197,10 +198,17 @@ export class ScsiHandle implements AsyncDisposable {
     return this.close();
   }
 
-  #start(e: Encoded, signal: AbortSignal | undefined): Promise<void> {
+  #start(
+    header: Uint8Array,
+    cdb: Uint8Array,
+    sense: Uint8Array | null,
+    dataOut: NativeData,
+    dataIn: NativeData,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
     const native = this.#native;
-    if (signal === undefined) return native.sgIo(e.bytes, e.cdb, e.sense, e.dataOut, e.dataIn, 0);
-    return this.#aborts.track(signal, (id) => native.sgIo(e.bytes, e.cdb, e.sense, e.dataOut, e.dataIn, id));
+    if (signal === undefined) return native.sgIo(header, cdb, sense, dataOut, dataIn, 0);
+    return this.#aborts.track(signal, (id) => native.sgIo(header, cdb, sense, dataOut, dataIn, id));
   }
 
   #site(promise: Promise<void>, caller: (...args: never[]) => unknown): Promise<void> {
@@ -218,7 +226,10 @@ export class ScsiHandle implements AsyncDisposable {
   sgIo(request: SgIoRequest): Promise<SgIoV4Header> {
     try {
       const e = encode(request);
-      return this.#site(this.#start(e, request.signal), this.sgIo).then(() => decodeSgIoV4(e.bytes));
+      return this.#site(
+        this.#start(e.bytes, e.cdb, e.sense, e.dataOut, e.dataIn, request.signal),
+        this.sgIo,
+      ).then(() => decodeSgIoV4(e.bytes));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -237,10 +248,8 @@ export class ScsiHandle implements AsyncDisposable {
     signal?: AbortSignal,
   ): Promise<void> {
     try {
-      return this.#site(
-        this.#start({ bytes: header, cdb, sense, dataOut, dataIn }, signal),
-        this.sgIoEncoded,
-      );
+      const promise = this.#start(header, cdb, sense, dataOut, dataIn, signal);
+      return this.#captureStacks ? this.#site(promise, this.sgIoEncoded) : promise;
     } catch (error) {
       return Promise.reject(error);
     }
@@ -351,9 +360,24 @@ export class ScsiHandle implements AsyncDisposable {
    * TypeError for a request the addon refuses, OsError EBADF on a closed handle.
    */
   prepare(request: Omit<SgIoRequest, 'signal'>): PreparedCommand {
-    const e = encode(request);
-    const native = this.#native.prepare(e.bytes, e.cdb, e.sense, e.dataOut, e.dataIn);
-    return new PreparedCommand(e.bytes, native, this.#aborts);
+    // A header object is encoded into native memory: the addon then writes each run's
+    // results straight into it, without a JS call. (A `cdb` in allocateBuffer() memory is
+    // read the same way; any other cdb view is read through a reference at every run.)
+    let bytes: Uint8Array;
+    if (request.header instanceof Uint8Array) {
+      bytes = request.header;
+    } else {
+      bytes = allocateBuffer(160);
+      bytes.set(encodeSgIoV4(request.header));
+    }
+    const native = this.#native.prepare(
+      bytes,
+      request.cdb,
+      request.sense ?? null,
+      request.dataOut ?? null,
+      request.dataIn ?? null,
+    );
+    return new PreparedCommand(bytes, native, this.#aborts);
   }
 
   /**

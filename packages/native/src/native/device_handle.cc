@@ -207,6 +207,23 @@ DeviceHandle::DeviceHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<De
 DeviceHandle::~DeviceHandle() {
   if (addon_ != nullptr) addon_->live_handles.erase(this);
   if (!torn_down_ && addon_ != nullptr) Teardown();
+  for (Request* spare : spares_) delete spare;
+}
+
+Request* DeviceHandle::TakeRequest() {
+  if (spares_.empty()) return Request::Create().release();
+  Request* request = spares_.back();
+  spares_.pop_back();
+  return request;
+}
+
+void DeviceHandle::Recycle(Request* request) {
+  request->Clear();
+  if (request->kernel && spares_.size() < 64) {
+    spares_.push_back(request);
+  } else {
+    delete request;
+  }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -253,7 +270,7 @@ void DeviceHandle::Dispose(Request* request) {
     request->command->RunFinished();  // may free the request (a released command)
     return;
   }
-  delete request;
+  Recycle(request);
 }
 
 void DeviceHandle::Complete(Request* request) {
@@ -680,11 +697,38 @@ Napi::Value DeviceHandle::GetCapabilities(const Napi::CallbackInfo& info) {
 
 Napi::Value DeviceHandle::Stats(const Napi::CallbackInfo& info) { return stats_.ToJs(info.Env()); }
 
+namespace {
+
+/** A one-off request taken from a handle's spares, given back however the call ends. */
+class Scratch {
+ public:
+  Scratch(DeviceHandle* handle, Request* request) : handle_(handle), request_(request) {}
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  ~Scratch() {
+    if (request_ != nullptr) handle_->ReturnScratch(request_);
+  }
+  Request* get() const { return request_; }
+  /** The handle owns it from now on (it was submitted). */
+  Request* release() {
+    Request* r = request_;
+    request_ = nullptr;
+    return r;
+  }
+
+ private:
+  DeviceHandle* handle_;
+  Request* request_;
+};
+
+}  // namespace
+
 Napi::Value DeviceHandle::SgIoSync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   CheckUsable(env, kind_ == NodeKind::Sg ? "write" : "ioctl(SG_IO)");
   napi_value args[5] = {info[0], info[1], info[2], info[3], info[4]};
-  std::unique_ptr<Request> request = Request::FromJs(env, args, kind_, Mode::Sync, addon_->bounce_pool, false);
+  Scratch request(this, TakeRequest());
+  request.get()->Prepare(env, args, kind_, Mode::Sync, addon_->bounce_pool, false);
   RunSync(env, request.get());
   return env.Undefined();
 }
@@ -694,7 +738,8 @@ Napi::Value DeviceHandle::SgIo(const Napi::CallbackInfo& info) {
   CheckUsable(env, kind_ == NodeKind::Sg ? "write" : "ioctl(SG_IO)");
   napi_value args[5] = {info[0], info[1], info[2], info[3], info[4]};
   const double abort_id = info[5].IsNumber() ? info[5].As<Napi::Number>().DoubleValue() : 0;
-  std::unique_ptr<Request> request = Request::FromJs(env, args, kind_, AsyncMode(), addon_->bounce_pool, false);
+  Scratch request(this, TakeRequest());
+  request.get()->Prepare(env, args, kind_, AsyncMode(), addon_->bounce_pool, false);
   return StartAsync(env, request.release(), abort_id);
 }
 
@@ -719,8 +764,10 @@ Napi::Value DeviceHandle::SubmitMany(const Napi::CallbackInfo& info) {
   for (size_t i = 0; i < count; i++) {
     napi_value args[5];
     for (uint32_t j = 0; j < 5; j++) args[j] = flat.Get(static_cast<uint32_t>(i * 5 + j));
+    Scratch request(this, TakeRequest());
     try {
-      requests[i] = Request::FromJs(env, args, kind_, AsyncMode(), addon_->bounce_pool, false).release();
+      request.get()->Prepare(env, args, kind_, AsyncMode(), addon_->bounce_pool, false);
+      requests[i] = request.release();
     } catch (const Napi::Error& e) {
       // This request is refused on its own; the others still go in one batch.
       napi_deferred deferred;

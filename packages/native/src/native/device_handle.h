@@ -11,6 +11,7 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 #include "blocking_pool.h"
 #include "handle_stats.h"
@@ -58,6 +59,8 @@ class DeviceHandle : public Napi::ObjectWrap<DeviceHandle> {
   void RunSync(Napi::Env env, Request* request);
   void RunMany(Napi::Env env, Request* const* requests, const double* abort_ids, size_t count, napi_value* promises);
   BouncePool* pool();
+  /** Gives back a one-off request that was never submitted (or ran synchronously). */
+  void ReturnScratch(Request* request) { Recycle(request); }
   /** Mode of an asynchronous request on this handle. */
   Mode AsyncMode() const { return kind_ == NodeKind::Sg ? Mode::Queue : Mode::Thread; }
 
@@ -96,6 +99,10 @@ class DeviceHandle : public Napi::ObjectWrap<DeviceHandle> {
   /** The request is finished with: free it, or hand a prepared one back to its command. */
   void Dispose(Request* request);
   void Unregister(Request* request);
+  /** An empty request from the handle's spares (or a new one). */
+  Request* TakeRequest();
+  /** Clears a finished one-off request and keeps it for reuse. */
+  void Recycle(Request* request);
   void FinalizeClose();
   size_t Pending() const;
   void UpdateLoopRef();
@@ -118,6 +125,7 @@ class DeviceHandle : public Napi::ObjectWrap<DeviceHandle> {
   std::unique_ptr<ReservedMapping> mapping_;
   std::unordered_set<Request*> thread_jobs_;
   std::unordered_map<double, Request*> abortable_;
+  std::vector<Request*> spares_;  // cleared one-off requests, reused: no allocation per call
   napi_deferred close_deferred_ = nullptr;
   napi_ref close_promise_ = nullptr;
   HandleStats stats_;

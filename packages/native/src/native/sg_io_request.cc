@@ -24,11 +24,11 @@ bool IsNullish(napi_env env, napi_value value) {
 
 /** The bytes of a Uint8Array (Buffer included); false when `value` is something else. */
 bool Uint8View(napi_env env, napi_value value, uint8_t** data, size_t* length, napi_value* buffer = nullptr) {
-  bool is_typed = false;
-  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed) return false;
+  // One call: napi_get_typedarray_info answers napi_invalid_arg (no exception) for anything
+  // that is not a typed array.
   napi_typedarray_type type;
   void* bytes = nullptr;
-  ThrowIfFailed(env, napi_get_typedarray_info(env, value, &type, length, &bytes, buffer, nullptr));
+  if (napi_get_typedarray_info(env, value, &type, length, &bytes, buffer, nullptr) != napi_ok) return false;
   *data = static_cast<uint8_t*>(bytes);
   return type == napi_uint8_array;
 }
@@ -48,45 +48,62 @@ napi_ref Reference(napi_env env, napi_value value) {
   return ref;
 }
 
+/** One JS view of a data argument, as read (once). */
+struct ScannedView {
+  napi_value value = nullptr;
+  napi_value buffer = nullptr;  // its ArrayBuffer or SharedArrayBuffer (asynchronous modes only)
+  uint8_t* bytes = nullptr;
+  size_t length = 0;
+};
+
 /** A data argument as passed: nothing, one view, or the views of an iovec array (each element read once). */
 struct ScannedData {
   bool present = false;
   bool is_iovec = false;
   uint64_t total = 0;
-  std::vector<napi_value> values;
-  std::vector<uint8_t*> bytes;
-  std::vector<size_t> lengths;
+  size_t count = 0;
+  ScannedView first;               // a flat buffer (the common case) needs no allocation
+  std::vector<ScannedView> rest;   // iovec elements after the first
+
+  ScannedView& at(size_t i) { return i == 0 ? first : rest[i - 1]; }
 };
 
-ScannedData ScanData(napi_env env, napi_value value, const char* name) {
+ScannedData ScanData(napi_env env, napi_value value, const char* name, bool want_buffer) {
   ScannedData data;
   if (IsNullish(env, value)) return data;
   data.present = true;
+  auto add = [&](napi_value element, const char* element_name, uint32_t index) {
+    ScannedView view;
+    view.value = element;
+    if (!Uint8View(env, element, &view.bytes, &view.length, want_buffer ? &view.buffer : nullptr)) {
+      throw WrongType(Napi::Env(env), index == UINT32_MAX ? std::string(element_name)
+                                                           : std::string(element_name) + "[" + std::to_string(index) + "]",
+                      "a Uint8Array");
+    }
+    data.total += view.length;
+    if (data.count == 0) {
+      data.first = view;
+    } else {
+      data.rest.push_back(view);
+    }
+    data.count++;
+  };
   bool is_array = false;
   ThrowIfFailed(env, napi_is_array(env, value, &is_array));
-  auto add = [&](napi_value element, const std::string& element_name) {
-    uint8_t* bytes = nullptr;
-    size_t length = 0;
-    if (!Uint8View(env, element, &bytes, &length)) throw WrongType(Napi::Env(env), element_name, "a Uint8Array");
-    data.values.push_back(element);
-    data.bytes.push_back(bytes);
-    data.lengths.push_back(length);
-    data.total += length;
-  };
   if (!is_array) {
-    add(value, name);
+    add(value, name, UINT32_MAX);
     return data;
   }
   data.is_iovec = true;
   uint32_t count = 0;
   ThrowIfFailed(env, napi_get_array_length(env, value, &count));
-  data.values.reserve(count);
+  if (count > 1) data.rest.reserve(count - 1);
   for (uint32_t i = 0; i < count; i++) {
     // Each element is read exactly once: the value validated is the value pinned and
     // used, even when a getter or a Proxy would answer differently the next time.
     napi_value element;
     ThrowIfFailed(env, napi_get_element(env, value, i, &element));
-    add(element, std::string(name) + "[" + std::to_string(i) + "]");
+    add(element, name, i);
   }
   return data;
 }
@@ -114,9 +131,9 @@ void CheckDirection(Napi::Env env, const ScannedData& data, const char* prefix, 
     return;
   }
   if (data.is_iovec) {
-    if (iovec_count != data.values.size()) {
+    if (iovec_count != data.count) {
       throw InvalidField(env, p + "_iovec_count",
-                         "must equal the number of segments passed (" + std::to_string(data.values.size()) + ")",
+                         "must equal the number of segments passed (" + std::to_string(data.count) + ")",
                          iovec_count);
     }
   } else if (iovec_count != 0) {
@@ -139,10 +156,19 @@ size_t AlignedOffset(size_t cursor, const uint8_t* js_address) {
 
 }  // namespace
 
-Request::~Request() {
+Request::~Request() { Clear(); }
+
+std::unique_ptr<Request> Request::Create() {
+  std::unique_ptr<Request> req(new Request());
+  req->kernel = std::make_unique<KernelPart>();
+  return req;
+}
+
+void Request::Clear() {
   if (env_ != nullptr) {
     for (napi_ref* ref : {&header_view_, &cdb_view_, &sense_view_}) {
       if (*ref != nullptr) napi_delete_reference(env_, *ref);
+      *ref = nullptr;
     }
     for (auto* list : {&out_, &in_}) {
       for (Segment& s : *list) {
@@ -150,17 +176,52 @@ Request::~Request() {
       }
     }
   }
-  if (kernel && pool_ != nullptr) pool_->Give(std::move(kernel->bounce));
+  out_.clear();
+  in_.clear();
+  if (kernel) {
+    if (kernel->bounce && pool_) pool_->Give(std::move(kernel->bounce));
+    kernel->bounce.reset();
+    kernel->retained.clear();
+    kernel->iovec.clear();
+    kernel->sense_heap.reset();
+    kernel->v4 = sg_io_v4{};
+    kernel->v3 = sg_io_hdr{};
+  }
+  pool_.reset();
+  sync_header_ = nullptr;
+  native_header_ = nullptr;
+  native_cdb_ = nullptr;
+  sync_sense_ = nullptr;
+  sense_view_length_ = 0;
+  bounced_bytes_ = 0;
+  mmap_io_ = false;
+  prepared_ = false;
+  state = RequestState::Idle;
+  deferred = nullptr;
+  slot = -1;
+  abandoned = false;
+  release_when_done = false;
+  abort_id = 0;
+  job = nullptr;
+  completion_error = 0;
+  completion_syscall = nullptr;
 }
 
 std::unique_ptr<Request> Request::FromJs(napi_env env, const napi_value* args, NodeKind kind, Mode mode,
                                          const std::shared_ptr<BouncePool>& pool, bool prepared) {
+  std::unique_ptr<Request> req = Create();
+  req->Prepare(env, args, kind, mode, pool, prepared);
+  return req;
+}
+
+void Request::Prepare(napi_env env, const napi_value* args, NodeKind kind, Mode mode,
+                      const std::shared_ptr<BouncePool>& pool, bool prepared) {
   Napi::Env e(env);
-  std::unique_ptr<Request> req(new Request());
+  Request* req = this;
   req->env_ = env;
   req->mode_ = mode;
   req->prepared_ = prepared;
-  req->kernel = std::make_unique<KernelPart>();
+  if (!req->kernel) req->kernel = std::make_unique<KernelPart>();
   KernelPart& k = *req->kernel;
   k.abi = AbiFor(kind);
   // Views referenced beyond this call: everything but an unprepared synchronous call.
@@ -184,8 +245,9 @@ std::unique_ptr<Request> Request::FromJs(napi_env env, const napi_value* args, N
   const bool has_sense = !IsNullish(env, args[2]);
   if (has_sense && !Uint8View(env, args[2], &sense, &sense_length)) throw WrongType(e, "sense", "a Uint8Array");
 
-  ScannedData out = ScanData(env, args[3], "dataOut");
-  ScannedData in = ScanData(env, args[4], "dataIn");
+  const bool want_buffer = mode != Mode::Sync || prepared;  // to tell SharedArrayBuffer from ArrayBuffer
+  ScannedData out = ScanData(env, args[3], "dataOut", want_buffer);
+  ScannedData in = ScanData(env, args[4], "dataIn", want_buffer);
 
   if (h.guard != 'Q') throw InvalidField(e, "guard", "must be 'Q' (0x51)", h.guard);
 
@@ -247,13 +309,27 @@ std::unique_ptr<Request> Request::FromJs(napi_env env, const napi_value* args, N
 
   // Every check passed: nothing below refuses the request (except a failed mmap).
   if (keep) {
-    req->header_view_ = Reference(env, args[0]);
+    // allocateBuffer() memory cannot go away while retained: it is read and written
+    // directly, without a JS call (the cheapest prepared command has a native header and CDB).
+    if (MemoryBlock* block = AllocatedBuffers::Instance().FindRetained(header, kSgIoV4Size)) {
+      k.retained.emplace_back(block);
+      req->native_header_ = header;
+    } else {
+      req->header_view_ = Reference(env, args[0]);
+    }
     if (has_sense) req->sense_view_ = Reference(env, args[2]);
   } else {
     req->sync_header_ = header;
     req->sync_sense_ = sense;
   }
-  if (prepared) req->cdb_view_ = Reference(env, args[1]);
+  if (prepared) {
+    if (MemoryBlock* block = AllocatedBuffers::Instance().FindRetained(cdb, h.request_len)) {
+      k.retained.emplace_back(block);
+      req->native_cdb_ = cdb;
+    } else {
+      req->cdb_view_ = Reference(env, args[1]);
+    }
+  }
   req->sense_view_length_ = sense_length;
   std::memcpy(k.cdb, cdb, h.request_len);
   if (h.max_response_len > kInlineSense) k.sense_heap.reset(new uint8_t[h.max_response_len]());
@@ -263,43 +339,40 @@ std::unique_ptr<Request> Request::FromJs(napi_env env, const napi_value* args, N
   // it gets the same treatment as a pool thread: only native memory.
   const bool dio = kind == NodeKind::Sg && (h.flags & SG_FLAG_DIRECT_IO) != 0;
   auto place = [&](ScannedData& data, std::vector<Segment>& segments, bool to_device) {
-    segments.resize(data.values.size());
-    for (size_t i = 0; i < data.values.size(); i++) {
+    segments.resize(data.count);
+    for (size_t i = 0; i < data.count; i++) {
+      ScannedView& view = data.at(i);
       Segment& s = segments[i];
-      s.length = data.lengths[i];
-      s.kernel = data.bytes[i];
+      s.length = view.length;
+      s.kernel = view.bytes;
       if (mode == Mode::Sync && !prepared) {
         s.memory = Memory::JsDirect;  // no JS runs before the call returns
         continue;
       }
-      if (MemoryBlock* block = AllocatedBuffers::Instance().FindRetained(data.bytes[i], s.length)) {
+      if (MemoryBlock* block = AllocatedBuffers::Instance().FindRetained(view.bytes, s.length)) {
         k.retained.emplace_back(block);
         s.memory = Memory::Native;
         continue;
       }
-      napi_value buffer;
-      uint8_t* bytes;
-      size_t length;
-      Uint8View(env, data.values[i], &bytes, &length, &buffer);
       bool is_plain = true;
-      ThrowIfFailed(env, napi_is_arraybuffer(env, buffer, &is_plain));
+      ThrowIfFailed(env, napi_is_arraybuffer(env, view.buffer, &is_plain));
       if (!is_plain && (mode == Mode::Sync || (mode == Mode::Queue && !dio))) {
         // A SharedArrayBuffer cannot be detached; the reference keeps it alive. Not used
         // in place on a pool thread or with DIO: a worker's SAB is freed with its
         // environment, which does not wait for the kernel.
         s.memory = Memory::Shared;
-        s.view = Reference(env, data.values[i]);
+        s.view = Reference(env, view.value);
         continue;
       }
       if (is_plain && to_device && mode == Mode::Queue && !dio) {
         // Indirect IO copies data-out inside write() (bio_copy_user_iov at map time,
         // block/blk-map.c), on this thread: the JS bytes are read before JS runs again.
         s.memory = Memory::JsDirect;
-        if (prepared) s.view = Reference(env, data.values[i]);
+        if (prepared) s.view = Reference(env, view.value);
         continue;
       }
       s.memory = Memory::Bounced;
-      if (!to_device || prepared) s.view = Reference(env, data.values[i]);
+      if (!to_device || prepared) s.view = Reference(env, view.value);
     }
   };
   place(out, req->out_, true);
@@ -365,7 +438,6 @@ std::unique_ptr<Request> Request::FromJs(napi_env env, const napi_value* args, N
       }
     }
   }
-  return req;
 }
 
 size_t Request::BounceBytesNeeded() const {
@@ -384,15 +456,19 @@ size_t Request::BounceBytesNeeded() const {
 void Request::Refresh(napi_env env) {
   Napi::Env e(env);
   KernelPart& k = *kernel;
-  uint8_t* cdb = nullptr;
-  size_t cdb_length = 0;
-  napi_value cdb_value;
-  ThrowIfFailed(env, napi_get_reference_value(env, cdb_view_, &cdb_value));
-  if (!Uint8View(env, cdb_value, &cdb, &cdb_length) || cdb_length < k.v4.request_len) {
-    throw InvalidField(e, "cdb", "was detached or shortened since prepare(): it must keep request_len bytes",
-                       static_cast<double>(cdb_length));
+  if (native_cdb_ != nullptr) {
+    std::memcpy(k.cdb, native_cdb_, k.v4.request_len);
+  } else {
+    uint8_t* cdb = nullptr;
+    size_t cdb_length = 0;
+    napi_value cdb_value;
+    ThrowIfFailed(env, napi_get_reference_value(env, cdb_view_, &cdb_value));
+    if (!Uint8View(env, cdb_value, &cdb, &cdb_length) || cdb_length < k.v4.request_len) {
+      throw InvalidField(e, "cdb", "was detached or shortened since prepare(): it must keep request_len bytes",
+                         static_cast<double>(cdb_length));
+    }
+    std::memcpy(k.cdb, cdb, k.v4.request_len);
   }
-  std::memcpy(k.cdb, cdb, k.v4.request_len);
   bounced_bytes_ = 0;
   bool pointers_changed = false;
   for (size_t i = 0; i < out_.size(); i++) {
@@ -475,7 +551,7 @@ napi_value Request::Deliver(napi_env env) {
   };
 
   // Header: output fields only (driver_status @108 .. spare_out @152): kernel pointers never reach JS.
-  uint8_t* header = sync_header_;
+  uint8_t* header = sync_header_ != nullptr ? sync_header_ : native_header_;
   if (header != nullptr || LiveView(env, header_view_, kSgIoV4Size, &header)) {
     constexpr size_t first = offsetof(sg_io_v4, driver_status);
     constexpr size_t end = offsetof(sg_io_v4, spare_out) + sizeof(v4.spare_out);

@@ -103,6 +103,13 @@ class Request {
    */
   static std::unique_ptr<Request> FromJs(napi_env env, const napi_value* args, NodeKind kind, Mode mode,
                                          const std::shared_ptr<BouncePool>& pool, bool prepared);
+  /** An empty request, for Prepare(). */
+  static std::unique_ptr<Request> Create();
+  /** FromJs into an empty (new or Clear()-ed) request; on a throw the request must be Clear()-ed. */
+  void Prepare(napi_env env, const napi_value* args, NodeKind kind, Mode mode, const std::shared_ptr<BouncePool>& pool,
+               bool prepared);
+  /** Back to empty, for reuse: references deleted, the bounce block back in its pool, state reset. */
+  void Clear();
   ~Request();
   Request(const Request&) = delete;
   Request& operator=(const Request&) = delete;
@@ -159,6 +166,8 @@ class Request {
   napi_ref cdb_view_ = nullptr;
   napi_ref sense_view_ = nullptr;
   uint8_t* sync_header_ = nullptr;  // Mode::Sync, unprepared: the JS header bytes (valid during the call)
+  uint8_t* native_header_ = nullptr;  // the header view is allocateBuffer() memory (retained): no JS call needed
+  uint8_t* native_cdb_ = nullptr;     // likewise for a prepared request's CDB
   uint8_t* sync_sense_ = nullptr;
   size_t sense_view_length_ = 0;
   std::vector<Segment> out_;
