@@ -5,6 +5,13 @@
  */
 import { AbortedError } from '@sgv4/core';
 
+/**
+ * The promise of a request the addon completed inside the call that submitted it (it
+ * answers undefined then): one shared, already-resolved promise, so the fast path
+ * allocates none.
+ */
+export const COMPLETED: Promise<void> = Promise.resolve();
+
 /** Per handle: numbers requests that carry an AbortSignal. @internal */
 export class AbortRegistry {
   #next = 0;
@@ -44,10 +51,11 @@ export class AbortRegistry {
   }
 
   /** Starts one request tied to `signal` (rejects at once when it is already aborted). */
-  track(signal: AbortSignal, start: (id: number) => Promise<void>): Promise<void> {
+  track(signal: AbortSignal, start: (id: number) => Promise<void> | undefined): Promise<void> {
     if (signal.aborted) return Promise.reject(this.alreadyAborted(signal));
     const id = this.nextId();
     const promise = start(id);
+    if (promise === undefined) return COMPLETED; // done before anything could abort it
     this.watch(signal, id, promise);
     return promise;
   }

@@ -92,8 +92,11 @@ export interface HandleStats {
 export interface NativeCommand {
   /** A run is in flight. */
   readonly running: boolean;
-  /** Runs it once more; `abortId` non-zero registers it for {@link NativeHandle.abandon}. */
-  run(abortId: number): Promise<void>;
+  /**
+   * Runs it once more; `abortId` non-zero registers it for {@link NativeHandle.abandon}.
+   * undefined: it already completed fine inside this call (no promise was needed).
+   */
+  run(abortId: number): Promise<void> | undefined;
   /** Runs it on the calling thread. */
   runSync(): void;
   /** Unpins its buffers (after the run in flight, if any). */
@@ -126,7 +129,10 @@ export interface NativeHandle {
     dataOut: NativeData,
     dataIn: NativeData,
   ): void;
-  /** One request, a promise (sg: the write()/read() queue; others: SG_IO on a pool thread). */
+  /**
+   * One request, a promise (sg: the write()/read() queue; others: SG_IO on a pool thread);
+   * undefined when it already completed fine inside this call.
+   */
   sgIo(
     header: Uint8Array,
     cdb: Uint8Array,
@@ -134,7 +140,7 @@ export interface NativeHandle {
     dataOut: NativeData,
     dataIn: NativeData,
     abortId: number,
-  ): Promise<void>;
+  ): Promise<void> | undefined;
   /** A batch (5 values per request, flattened), one writev on sg; one promise per request. */
   submitMany(flat: readonly unknown[], abortIds: readonly number[] | null): Promise<void>[];
   /** Validates and pins once. */

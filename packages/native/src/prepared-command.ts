@@ -3,7 +3,7 @@
  * @module
  */
 import { decodeSgIoV4, type SgIoV4Header } from '@sgv4/core';
-import type { AbortRegistry } from './abort-registry.js';
+import { type AbortRegistry, COMPLETED } from './abort-registry.js';
 import type { NativeCommand } from './binding.js';
 
 /** The native command of each PreparedCommand, for ScsiHandle.runMany (not exported from the package). */
@@ -53,7 +53,7 @@ export class PreparedCommand implements Disposable {
    */
   run(signal?: AbortSignal): Promise<void> {
     try {
-      if (signal === undefined) return this.#native.run(0);
+      if (signal === undefined) return this.#native.run(0) ?? COMPLETED;
       return this.#aborts.track(signal, (id) => this.#native.run(id));
     } catch (error) {
       return Promise.reject(error);

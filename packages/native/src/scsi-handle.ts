@@ -7,7 +7,7 @@
  */
 import { markAsUntransferable } from 'node:worker_threads';
 import { decodeSgIoV4, encodeSgIoV4, InvalidFieldError, type SgIoV4Header } from '@sgv4/core';
-import { AbortRegistry } from './abort-registry.js';
+import { AbortRegistry, COMPLETED } from './abort-registry.js';
 import type {
   HandleCapabilities,
   HandleStats,
@@ -207,7 +207,7 @@ export class ScsiHandle implements AsyncDisposable {
     signal: AbortSignal | undefined,
   ): Promise<void> {
     const native = this.#native;
-    if (signal === undefined) return native.sgIo(header, cdb, sense, dataOut, dataIn, 0);
+    if (signal === undefined) return native.sgIo(header, cdb, sense, dataOut, dataIn, 0) ?? COMPLETED;
     return this.#aborts.track(signal, (id) => native.sgIo(header, cdb, sense, dataOut, dataIn, id));
   }
 

@@ -348,18 +348,44 @@ void DeviceHandle::Enqueue(Request* request) {
 
 Napi::Value DeviceHandle::StartAsync(Napi::Env env, Request* request, double abort_id) {
   request->handle = this;
+  // No promise yet: a command the device answers inside write() (sg, the drain right
+  // after submission) is delivered here and the call returns undefined, which the
+  // TypeScript layer turns into an already-resolved promise without allocating one.
+  if (queue_start_error_ != 0) {
+    request->completion_error = queue_start_error_;
+    request->completion_syscall = "uv_poll_start";
+    request->state = RequestState::Done;
+  } else {
+    Enqueue(request);
+  }
+  if (request->state == RequestState::Done) {
+    napi_value outcome = nullptr;
+    if (request->completion_error != 0) {
+      outcome = OsErrorValue(env, request->completion_error, request->completion_syscall, path_);
+    } else {
+      try {
+        outcome = request->Deliver(env);
+      } catch (const Napi::Error& e) {
+        outcome = e.Value();
+      }
+    }
+    stats_.bounced_bytes += request->bounced_bytes();
+    Dispose(request);
+    AfterProgress();
+    if (outcome == nullptr) return env.Undefined();
+    napi_deferred deferred;
+    napi_value promise;
+    ThrowIfFailed(env, napi_create_promise(env, &deferred, &promise));
+    napi_reject_deferred(env, deferred, outcome);
+    return Napi::Value(env, promise);
+  }
+  // Still in flight when this call returns: its views need references from now on.
+  request->Persist(env);
   napi_value promise;
   ThrowIfFailed(env, napi_create_promise(env, &request->deferred, &promise));
   if (abort_id != 0) {
     request->abort_id = abort_id;
     abortable_[abort_id] = request;
-  }
-  if (queue_start_error_ != 0) {
-    request->completion_error = queue_start_error_;
-    request->completion_syscall = "uv_poll_start";
-    Complete(request);
-  } else {
-    Enqueue(request);
   }
   AfterProgress();
   return Napi::Value(env, promise);
@@ -373,6 +399,7 @@ void DeviceHandle::RunMany(Napi::Env env, Request* const* requests, const double
     Request* request = requests[i];
     if (request == nullptr) continue;  // refused before submission; its promise is already made
     request->handle = this;
+    request->Persist(env);  // a batch may outlive this call: references up front
     ThrowIfFailed(env, napi_create_promise(env, &request->deferred, &promises[i]));
     if (abort_ids != nullptr && abort_ids[i] != 0) {
       request->abort_id = abort_ids[i];

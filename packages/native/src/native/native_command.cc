@@ -33,7 +33,10 @@ NativeCommand::~NativeCommand() { request_.reset(); }
 void NativeCommand::RunFinished() {
   if (!running_) return;
   running_ = false;
-  Unref();
+  if (pinned_) {
+    pinned_ = false;
+    Unref();
+  }
   if (released_) request_.reset();
 }
 
@@ -52,6 +55,7 @@ Request* NativeCommand::BeginRun(Napi::Env env) {
 Request* NativeCommand::BeginAsyncRun(Napi::Env env) {
   Request* request = BeginRun(env);
   running_ = true;
+  pinned_ = true;
   Ref();  // alive until the handle is done with the request
   return request;
 }
@@ -59,7 +63,15 @@ Request* NativeCommand::BeginAsyncRun(Napi::Env env) {
 Napi::Value NativeCommand::Run(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const double abort_id = info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : 0;
-  return handle_->StartAsync(env, BeginAsyncRun(env), abort_id);
+  Request* request = BeginRun(env);
+  running_ = true;
+  Napi::Value outcome = handle_->StartAsync(env, request, abort_id);
+  if (running_ && !pinned_) {
+    // Still in flight after this call: keep this object (and its request) alive until then.
+    pinned_ = true;
+    Ref();
+  }
+  return outcome;
 }
 
 Napi::Value NativeCommand::RunSync(const Napi::CallbackInfo& info) {

@@ -39,6 +39,7 @@ class NativeCommand : public Napi::ObjectWrap<NativeCommand> {
   DeviceHandle* handle_ = nullptr;
   std::unique_ptr<Request> request_;
   bool running_ = false;
+  bool pinned_ = false;  // Ref()-ed while the handle holds a run beyond the call that started it
   bool released_ = false;
 };
 

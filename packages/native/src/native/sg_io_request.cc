@@ -33,10 +33,10 @@ bool Uint8View(napi_env env, napi_value value, uint8_t** data, size_t* length, n
   return type == napi_uint8_array;
 }
 
-/** The current bytes of a referenced view; false when it is gone or no longer `length` long. */
-bool LiveView(napi_env env, napi_ref ref, size_t length, uint8_t** data) {
-  napi_value value;
-  if (ref == nullptr || napi_get_reference_value(env, ref, &value) != napi_ok || value == nullptr) return false;
+/** The current bytes of a held view; false when it is gone or no longer `length` long. */
+bool LiveView(napi_env env, const ViewHandle& view, size_t length, uint8_t** data) {
+  napi_value value = view.Get(env);
+  if (value == nullptr) return false;
   size_t now = 0;
   if (!Uint8View(env, value, data, &now)) return false;
   return now == length && (*data != nullptr || length == 0);
@@ -46,6 +46,17 @@ napi_ref Reference(napi_env env, napi_value value) {
   napi_ref ref;
   ThrowIfFailed(env, napi_create_reference(env, value, 1, &ref));
   return ref;
+}
+
+/** A view held as a reference now (`transient` false) or as the bare value until Persist(). */
+ViewHandle Hold(napi_env env, napi_value value, bool transient) {
+  ViewHandle view;
+  if (transient) {
+    view.transient = value;
+  } else {
+    view.ref = Reference(env, value);
+  }
+  return view;
 }
 
 /** One JS view of a data argument, as read (once). */
@@ -156,7 +167,35 @@ size_t AlignedOffset(size_t cursor, const uint8_t* js_address) {
 
 }  // namespace
 
+napi_value ViewHandle::Get(napi_env env) const {
+  if (transient != nullptr) return transient;
+  napi_value value = nullptr;
+  if (ref == nullptr || napi_get_reference_value(env, ref, &value) != napi_ok) return nullptr;
+  return value;
+}
+
+void ViewHandle::Persist(napi_env env) {
+  if (transient == nullptr) return;
+  ref = Reference(env, transient);
+  transient = nullptr;
+}
+
+void ViewHandle::Release(napi_env env) {
+  if (ref != nullptr && env != nullptr) napi_delete_reference(env, ref);
+  ref = nullptr;
+  transient = nullptr;
+}
+
 Request::~Request() { Clear(); }
+
+void Request::Persist(napi_env env) {
+  header_view_.Persist(env);
+  cdb_view_.Persist(env);
+  sense_view_.Persist(env);
+  for (auto* list : {&out_, &in_}) {
+    for (Segment& s : *list) s.view.Persist(env);
+  }
+}
 
 std::unique_ptr<Request> Request::Create() {
   std::unique_ptr<Request> req(new Request());
@@ -165,16 +204,11 @@ std::unique_ptr<Request> Request::Create() {
 }
 
 void Request::Clear() {
-  if (env_ != nullptr) {
-    for (napi_ref* ref : {&header_view_, &cdb_view_, &sense_view_}) {
-      if (*ref != nullptr) napi_delete_reference(env_, *ref);
-      *ref = nullptr;
-    }
-    for (auto* list : {&out_, &in_}) {
-      for (Segment& s : *list) {
-        if (s.view != nullptr) napi_delete_reference(env_, s.view);
-      }
-    }
+  header_view_.Release(env_);
+  cdb_view_.Release(env_);
+  sense_view_.Release(env_);
+  for (auto* list : {&out_, &in_}) {
+    for (Segment& s : *list) s.view.Release(env_);
   }
   out_.clear();
   in_.clear();
@@ -224,8 +258,10 @@ void Request::Prepare(napi_env env, const napi_value* args, NodeKind kind, Mode 
   if (!req->kernel) req->kernel = std::make_unique<KernelPart>();
   KernelPart& k = *req->kernel;
   k.abi = AbiFor(kind);
-  // Views referenced beyond this call: everything but an unprepared synchronous call.
+  // Views referenced beyond this call: everything but an unprepared synchronous call. A
+  // one-off asynchronous request holds them as bare values until Persist() (if ever).
   const bool keep = mode != Mode::Sync || prepared;
+  const bool transient = keep && !prepared;
 
   uint8_t* header = nullptr;
   size_t header_length = 0;
@@ -315,9 +351,9 @@ void Request::Prepare(napi_env env, const napi_value* args, NodeKind kind, Mode 
       k.retained.emplace_back(block);
       req->native_header_ = header;
     } else {
-      req->header_view_ = Reference(env, args[0]);
+      req->header_view_ = Hold(env, args[0], transient);
     }
-    if (has_sense) req->sense_view_ = Reference(env, args[2]);
+    if (has_sense) req->sense_view_ = Hold(env, args[2], transient);
   } else {
     req->sync_header_ = header;
     req->sync_sense_ = sense;
@@ -327,7 +363,7 @@ void Request::Prepare(napi_env env, const napi_value* args, NodeKind kind, Mode 
       k.retained.emplace_back(block);
       req->native_cdb_ = cdb;
     } else {
-      req->cdb_view_ = Reference(env, args[1]);
+      req->cdb_view_ = Hold(env, args[1], false);
     }
   }
   req->sense_view_length_ = sense_length;
@@ -361,18 +397,18 @@ void Request::Prepare(napi_env env, const napi_value* args, NodeKind kind, Mode 
         // in place on a pool thread or with DIO: a worker's SAB is freed with its
         // environment, which does not wait for the kernel.
         s.memory = Memory::Shared;
-        s.view = Reference(env, view.value);
+        s.view = Hold(env, view.value, transient);
         continue;
       }
       if (is_plain && to_device && mode == Mode::Queue && !dio) {
         // Indirect IO copies data-out inside write() (bio_copy_user_iov at map time,
         // block/blk-map.c), on this thread: the JS bytes are read before JS runs again.
         s.memory = Memory::JsDirect;
-        if (prepared) s.view = Reference(env, view.value);
+        if (prepared) s.view = Hold(env, view.value, false);
         continue;
       }
       s.memory = Memory::Bounced;
-      if (!to_device || prepared) s.view = Reference(env, view.value);
+      if (!to_device || prepared) s.view = Hold(env, view.value, transient);
     }
   };
   place(out, req->out_, true);
@@ -461,9 +497,8 @@ void Request::Refresh(napi_env env) {
   } else {
     uint8_t* cdb = nullptr;
     size_t cdb_length = 0;
-    napi_value cdb_value;
-    ThrowIfFailed(env, napi_get_reference_value(env, cdb_view_, &cdb_value));
-    if (!Uint8View(env, cdb_value, &cdb, &cdb_length) || cdb_length < k.v4.request_len) {
+    napi_value cdb_value = cdb_view_.Get(env);
+    if (cdb_value == nullptr || !Uint8View(env, cdb_value, &cdb, &cdb_length) || cdb_length < k.v4.request_len) {
       throw InvalidField(e, "cdb", "was detached or shortened since prepare(): it must keep request_len bytes",
                          static_cast<double>(cdb_length));
     }

@@ -72,6 +72,22 @@ struct KernelPart {
   void* ioctl_arg() { return abi == Abi::V4 ? static_cast<void*>(&v4) : static_cast<void*>(&v3); }
 };
 
+/**
+ * A JS view a request must reach again at completion. A one-off asynchronous request
+ * first holds the bare napi_value (valid until the submitting call returns); only if it is
+ * still in flight when that call returns does it become a reference (Persist). A command
+ * completed inside write() therefore never creates or deletes a reference.
+ */
+struct ViewHandle {
+  napi_ref ref = nullptr;
+  napi_value transient = nullptr;
+
+  bool empty() const { return ref == nullptr && transient == nullptr; }
+  napi_value Get(napi_env env) const;
+  void Persist(napi_env env);
+  void Release(napi_env env);
+};
+
 /** Where one JS data segment lives while the kernel uses it. */
 enum class Memory : uint8_t {
   JsDirect,  // the JS view's own bytes (sync calls; sg queue data-out, copied inside write())
@@ -82,7 +98,7 @@ enum class Memory : uint8_t {
 
 /** One data segment of a request (a flat buffer is one segment). */
 struct Segment {
-  napi_ref view = nullptr;  // the JS view (pin, copy-in/out), when the request outlives the call
+  ViewHandle view;  // the JS view (pin, copy-in/out), when the request outlives the call
   uint8_t* kernel = nullptr;
   size_t length = 0;  // view length at preparation
   size_t bounce_offset = 0;
@@ -120,6 +136,9 @@ class Request {
    * InvalidFieldError when a view was detached or resized since preparation.
    */
   void Refresh(napi_env env);
+
+  /** The request stays in flight after the submitting call: turn held views into references. */
+  void Persist(napi_env env);
 
   /** sg queue: the v3 reply read() from the kernel. */
   void TakeV3Reply(const sg_io_hdr& reply);
@@ -162,9 +181,9 @@ class Request {
   Mode mode_ = Mode::Sync;
   bool prepared_ = false;
   bool mmap_io_ = false;
-  napi_ref header_view_ = nullptr;
-  napi_ref cdb_view_ = nullptr;
-  napi_ref sense_view_ = nullptr;
+  ViewHandle header_view_;
+  ViewHandle cdb_view_;
+  ViewHandle sense_view_;
   uint8_t* sync_header_ = nullptr;  // Mode::Sync, unprepared: the JS header bytes (valid during the call)
   uint8_t* native_header_ = nullptr;  // the header view is allocateBuffer() memory (retained): no JS call needed
   uint8_t* native_cdb_ = nullptr;     // likewise for a prepared request's CDB
