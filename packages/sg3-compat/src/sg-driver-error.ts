@@ -7,6 +7,7 @@ import { errnoFromName, OsError } from '@sgv4/core';
 /** errno names the sg v3 path returns. */
 export type SgErrnoName =
   | 'EAGAIN'
+  | 'EBADF'
   | 'EBUSY'
   | 'EDOM'
   | 'EFAULT'
