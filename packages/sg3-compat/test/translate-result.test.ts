@@ -104,11 +104,25 @@ const rows: readonly Row[] = [
     expected: { sbLenWr: 8, driverStatus: 8 },
   },
   {
-    name: 'GOOD with recovered-error sense (0x70): copied, DRIVER_SENSE, CHECK',
+    name: 'GOOD with sense: the midlayer keeps no sense for a zero result, nothing is copied',
     iface: 'sg',
     response: response({ sense: RECOVERED }),
     mxSbLen: 32,
-    expected: { status: 0, sbLenWr: 18, driverStatus: 8, info: SG_INFO_CHECK },
+    expected: { status: 0, sbLenWr: 0, driverStatus: 0, info: 0 },
+  },
+  {
+    name: 'BUSY with sense: kept (non-zero result) and copied, as sense_b starts with 0x70',
+    iface: 'sg',
+    response: response({ status: ScsiStatus.BUSY, sense: RECOVERED }),
+    mxSbLen: 32,
+    expected: { maskedStatus: 4, sbLenWr: 18, driverStatus: 8, info: SG_INFO_CHECK },
+  },
+  {
+    name: 'CHECK CONDITION with invalid sense (response code 0): eight zero bytes',
+    iface: 'sg',
+    response: response({ status: CC, sense: Uint8Array.of(0, 1, 2, 3, 4, 5, 6, 7, 8) }),
+    mxSbLen: 32,
+    expected: { sbLenWr: 8, driverStatus: 8 },
   },
   {
     name: 'COMMAND TERMINATED (masked 0x11) counts as CHECK CONDITION on sg',
@@ -147,11 +161,25 @@ const rows: readonly Row[] = [
     expected: { resid: 7 },
   },
   {
-    name: 'block: CHECK CONDITION copies min(mx_sb_len, 96), not 8 + sense[7]',
+    name: 'block: CHECK CONDITION copies min(mx_sb_len, sense_len = 8 + sense[7])',
     iface: 'block',
     response: response({ status: CC, sense: FIXED }),
     mxSbLen: 32,
-    expected: { sbLenWr: 32, driverStatus: 8, info: SG_INFO_CHECK },
+    expected: { sbLenWr: 18, driverStatus: 8, info: SG_INFO_CHECK },
+  },
+  {
+    name: 'block: into a smaller buffer',
+    iface: 'block',
+    response: response({ status: CC, sense: FIXED }),
+    mxSbLen: 10,
+    expected: { sbLenWr: 10, driverStatus: 8 },
+  },
+  {
+    name: 'block: CHECK CONDITION without valid sense copies nothing',
+    iface: 'block',
+    response: response({ status: CC }),
+    mxSbLen: 32,
+    expected: { sbLenWr: 0, driverStatus: 8, info: SG_INFO_CHECK },
   },
   {
     name: 'block: DRIVER_SENSE even with mx_sb_len 0',
@@ -161,11 +189,11 @@ const rows: readonly Row[] = [
     expected: { sbLenWr: 0, driverStatus: 8 },
   },
   {
-    name: 'block: recovered sense with GOOD is copied without DRIVER_SENSE',
+    name: 'block: sense with GOOD is not kept, so not copied',
     iface: 'block',
     response: response({ sense: RECOVERED }),
     mxSbLen: 18,
-    expected: { sbLenWr: 18, driverStatus: 0, info: 0 },
+    expected: { sbLenWr: 0, driverStatus: 0, info: 0 },
   },
   {
     name: 'block: COMMAND TERMINATED is not CHECK CONDITION for DRIVER_SENSE',
@@ -187,7 +215,7 @@ describe('response -> v3 result', () => {
     expect(out.result).toMatchObject({ msgStatus: 0, duration: 12, ...row.expected });
     expect(out.sense.length).toBe(out.result.sbLenWr);
     const padded = new Uint8Array(96);
-    padded.set(row.response.sense);
+    if ((row.response.sense[0]! & 0x70) === 0x70) padded.set(row.response.sense);
     expect(out.sense).toEqual(padded.subarray(0, out.result.sbLenWr));
   });
 

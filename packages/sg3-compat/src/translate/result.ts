@@ -52,7 +52,7 @@ export interface SgV3Outcome {
   readonly sense: Uint8Array;
 }
 
-/** The response's sense as the kernel holds it: SCSI_SENSE_BUFFERSIZE bytes, zero past what was returned. */
+/** The response's sense bytes in a SCSI_SENSE_BUFFERSIZE buffer, zero past what was returned. */
 function senseBuffer(response: ScsiResponse): Uint8Array {
   const out = new Uint8Array(SCSI_SENSE_BUFFERSIZE);
   out.set(response.sense.subarray(0, SCSI_SENSE_BUFFERSIZE));
@@ -60,39 +60,57 @@ function senseBuffer(response: ScsiResponse): Uint8Array {
 }
 
 /**
+ * `scmd->sense_len` for a passthrough command (drivers/scsi/scsi_lib.c
+ * `scsi_io_completion_nz_result()`): only a command that ended with a non-zero result (status,
+ * host or driver byte) gets its sense looked at, and only valid sense (response code 0x70..0x73,
+ * `scsi_normalize_sense()`) counts: min(8 + additional length, 96). Otherwise 0: no sense.
+ */
+function senseLength(response: ScsiResponse, sense96: Uint8Array): number {
+  const nonZeroResult =
+    (response.status & 0xff) !== 0 ||
+    response.hostStatus !== 0 ||
+    (response.driverStatus & ~DriverStatus.DRIVER_SENSE) !== 0;
+  const valid = response.sense.length > 0 && (sense96[0]! & 0x70) === 0x70;
+  return nonZeroResult && valid ? Math.min(8 + sense96[7]!, SCSI_SENSE_BUFFERSIZE) : 0;
+}
+
+/**
  * The v3 result of a response. Common to both interfaces: status = the status byte;
  * masked_status = `status_byte()` = (status >> 1) & 0x7f; msg_status = 0 (COMMAND COMPLETE, all
  * 6.1 reports); host_status; resid = dout_resid for data-out, else din_resid; duration; info's
  * SG_INFO_CHECK when masked_status, host_status or driver_status is non-zero, plus the
- * response's direct-IO bits.
+ * response's direct-IO bits. The sense the kernel keeps is `scmd->sense_len` bytes: the
+ * response's, when the command failed (non-zero result) with valid sense (see senseLength).
  *
- * sg (`sg_rq_end_io()` then `sg_new_read()`): when mx_sb_len > 0, sbp is set and either the
- * masked status has the CHECK CONDITION bit (CHECK CONDITION, COMMAND TERMINATED) or the sense
- * buffer starts with a response code 0x7x, min(mx_sb_len, 96, 8 + sense[7]) bytes are copied,
- * driver_status becomes DRIVER_SENSE and sb_len_wr that length; otherwise driver_status is the
- * driver byte, which 6.1 never sets (kept from transports that do, minus DRIVER_SENSE).
+ * sg (`sg_rq_end_io()` copies the kept sense into its 96-byte `sense_b`, else leaves it zero;
+ * `sg_new_read()`): when mx_sb_len > 0, sbp is set and either the masked status has the CHECK
+ * CONDITION bit (CHECK CONDITION, COMMAND TERMINATED) or `sense_b` starts with a response code
+ * 0x7x, min(mx_sb_len, 96, 8 + sense_b[7]) bytes are copied (eight zeros for CHECK CONDITION
+ * without sense), driver_status becomes DRIVER_SENSE and sb_len_wr that length; otherwise
+ * driver_status is the driver byte, which 6.1 never sets (kept from transports that do).
  *
  * block (`scsi_complete_sghdr_rq()`): driver_status is DRIVER_SENSE for CHECK CONDITION and
- * else 0; when sense was returned and sbp is set, min(mx_sb_len, 96) bytes are copied.
+ * else 0; with kept sense and sbp set, min(mx_sb_len, sense_len) bytes are copied.
  */
 export function sgV3ResultFromResponse(response: ScsiResponse, context: SgV3ResultContext): SgV3Outcome {
   const iface = context.interface ?? 'sg';
   const status = response.status & 0xff;
   const maskedStatus = maskedStatusOf(status);
   const sense96 = senseBuffer(response);
+  const kept = senseLength(response, sense96);
+  const senseB = kept > 0 ? sense96 : new Uint8Array(SCSI_SENSE_BUFFERSIZE);
   let sbLenWr = 0;
   let driverStatus: number;
   if (iface === 'sg') {
     driverStatus = response.driverStatus & ~DriverStatus.DRIVER_SENSE & 0xffff;
-    const senseWorthy = (maskedStatus & MaskedStatus.CHECK_CONDITION) !== 0 || (sense96[0]! & 0x70) === 0x70;
+    const senseWorthy = (maskedStatus & MaskedStatus.CHECK_CONDITION) !== 0 || (senseB[0]! & 0x70) === 0x70;
     if (context.mxSbLen > 0 && context.hasSenseBuffer && senseWorthy) {
-      sbLenWr = Math.min(context.mxSbLen, SCSI_SENSE_BUFFERSIZE, 8 + sense96[7]!);
+      sbLenWr = Math.min(context.mxSbLen, SCSI_SENSE_BUFFERSIZE, 8 + senseB[7]!);
       driverStatus = DriverStatus.DRIVER_SENSE;
     }
   } else {
     driverStatus = (status & 0xfe) === ScsiStatus.CHECK_CONDITION ? DriverStatus.DRIVER_SENSE : 0;
-    if (response.sense.length > 0 && context.hasSenseBuffer)
-      sbLenWr = Math.min(context.mxSbLen, SCSI_SENSE_BUFFERSIZE);
+    if (kept > 0 && context.hasSenseBuffer) sbLenWr = Math.min(context.mxSbLen, kept);
   }
   const hostStatus = response.hostStatus & 0xffff;
   const check = maskedStatus !== 0 || hostStatus !== 0 || driverStatus !== 0 ? SG_INFO_CHECK : 0;
@@ -108,7 +126,7 @@ export function sgV3ResultFromResponse(response: ScsiResponse, context: SgV3Resu
       duration: response.durationMs,
       info: (response.info & SG_INFO_DIRECT_IO_MASK) | check,
     },
-    sense: sense96.slice(0, sbLenWr),
+    sense: senseB.slice(0, sbLenWr),
   };
 }
 
