@@ -157,6 +157,13 @@ describe('refusals, with the errno and in the order of the kernel', () => {
     ['unmapped data buffer', { dxferp: 0x10n }, 'sg', 'EFAULT'],
     ['iovec_count over UIO_MAXIOV', { iovecCount: 1025 }, 'sg', 'EINVAL'],
     ['unmapped iovec array', { iovecCount: 2, dxferp: 0x10n }, 'sg', 'EFAULT'],
+    [
+      'TO_FROM_DEV with a NULL dxferp (the copy-in reads address 0)',
+      { dxferDirection: -4, dxferp: 0n },
+      'sg',
+      'EFAULT',
+    ],
+    ['iovecs at a NULL dxferp', { iovecCount: 1, dxferp: 0n }, 'sg', 'EFAULT'],
   ];
   it.each(rows)('%s', (_name, partial, iface, errno) => {
     const s = setup('lp64', 512, partial);
@@ -281,6 +288,15 @@ describe('SG_FLAG_MMAP_IO', () => {
     const t = translateSgIoHdr(s.hdr, { abi: 'lp64', memory: s.memory, tag: 1n, reserve });
     expect((t.request.dataIn as Uint8Array).buffer).toBe(reserve.buffer);
     expect(t.v3.user[0]!.buffer).toBe(s.data.buffer);
+  });
+
+  it('a NULL dxferp without the flag is null-mapped too: the reserve when given, else a zeroed buffer', () => {
+    const s = setup('lp64', 512, { dxferp: 0n, dxferLen: 4096, dxferDirection: SG_DXFER_TO_DEV });
+    const withReserve = translateSgIoHdr(s.hdr, { abi: 'lp64', memory: s.memory, tag: 1n, reserve });
+    expect((withReserve.request.dataOut as Uint8Array).buffer).toBe(reserve.buffer);
+    const alone = translateSgIoHdr(s.hdr, { abi: 'lp64', memory: s.memory, tag: 1n });
+    expect(alone.request.dataOut).toEqual(new Uint8Array(4096));
+    expect(alone.v3.data.nullMapped).toBe(true);
   });
 
   it('needs the reserve; larger than it is ENOMEM; on block the flag means nothing', () => {

@@ -62,7 +62,10 @@ export interface SgV3DataMapping {
   readonly segments: readonly SgUserSegment[];
   /** True when `dxferp` pointed at an iovec array (iovec_count > 0). */
   readonly viaIovec: boolean;
-  /** SG_FLAG_MMAP_IO with a NULL dxferp (`null_mapped`): the data stays in the reserve, nothing is copied. */
+  /**
+   * sg with a NULL dxferp (`null_mapped`, with SG_FLAG_MMAP_IO or without): the data stays in
+   * sg's buffer and nothing is copied to or from the caller.
+   */
   readonly nullMapped: boolean;
 }
 
@@ -196,7 +199,8 @@ function ssizeLimit(abi: SgAbi): bigint {
  * entries for ILP32, never 16), more than 1024 entries is EINVAL, a negative (ssize_t) length
  * EINVAL, an unmapped array EFAULT (`import_iovec()`); the total is capped at MAX_RW_COUNT and
  * then truncated to dxfer_len, and an empty result is EINVAL (`blk_rq_map_user_io()`, sg only).
- * SG_FLAG_MMAP_IO on sg with a NULL dxferp is null-mapped: no caller memory at all.
+ * On sg a NULL dxferp without iovecs is null-mapped (the sg_read-style mmap-ed request): no
+ * caller memory at all, except that TO_FROM_DEV then copies in from address 0 (EFAULT).
  */
 export function mapSgV3Data(hdr: SgIoHdr, ctx: SgV3Context): SgV3DataMapping {
   const iface = ifaceOf(ctx);
@@ -211,8 +215,17 @@ export function mapSgV3Data(hdr: SgIoHdr, ctx: SgV3Context): SgV3DataMapping {
   };
   if (iface === 'sg' && ((hdr.dxferLen | 0) <= 0 || direction === 'none')) return none;
   if (iface === 'block' && hdr.dxferLen === 0) return none;
-  const mmap = iface === 'sg' && (hdr.flags & SG_FLAG_MMAP_IO) !== 0;
-  if (mmap && hdr.dxferp === 0n) {
+  if (iface === 'sg' && hdr.iovecCount === 0 && hdr.dxferp === 0n) {
+    // sg_start_req(): md->null_mapped = !dxferp. The data stays in sg's buffer (the mmap-ed
+    // reserve, sg_read style); only SG_DXFER_TO_FROM_DEV still copies in, from address 0.
+    if (direction === 'to-from-device') {
+      throw new SgDriverError(
+        'EFAULT',
+        call,
+        'SG_DXFER_TO_FROM_DEV with a NULL dxferp copies in from address 0',
+        'bio_copy_user_iov (block/blk-map.c)',
+      );
+    }
     return { direction, length: hdr.dxferLen, segments: [], viaIovec: false, nullMapped: true };
   }
   if (hdr.iovecCount === 0) {
@@ -310,7 +323,10 @@ export function resolveSgUserSegments(
 export interface SgV3TranslateOptions extends SgV3Context {
   /** The task tag the request gets (the facade's pack_id <-> tag table maps it back). */
   readonly tag: bigint;
-  /** The fd's reserved buffer, where SG_FLAG_MMAP_IO data lives (required for an mmap-ed request with data). */
+  /**
+   * The fd's reserved buffer, where SG_FLAG_MMAP_IO data lives (required for an mmap-ed request
+   * with data); a null-mapped request without the flag uses it too when it fits.
+   */
   readonly reserve?: Uint8Array;
   /** Block SG_IO's max_hw_sectors << 9, for its EIO check (absent: not checked). */
   readonly maxTransferBytes?: number;
@@ -343,7 +359,9 @@ export interface SgV3Fields {
   /**
    * TO_FROM_DEV: the caller's bytes are the data-in buffer's starting contents (sg's indirect
    * path copies them in before the command and the whole buffer back after it), so bytes the
-   * device does not transfer come back unchanged.
+   * device does not transfer come back unchanged. This is what sg documents and 6.1.0..6.1.79
+   * do; later 6.1 stable kernels fail such requests with ENOMEM, which the fd model reproduces
+   * (SgFdOptions.toFromDev).
    */
   readonly preload: boolean;
 }
@@ -381,7 +399,16 @@ export function translateSgIoHdr(hdr: SgIoHdr, options: SgV3TranslateOptions): S
   const user = resolveSgUserSegments(data.segments, options.memory, options.syscall);
   let transfer: Uint8Array | readonly Uint8Array[] | undefined;
   if (data.direction !== 'none') {
-    if (iface === 'sg' && (hdr.flags & SG_FLAG_MMAP_IO) !== 0) {
+    const mmapIo = iface === 'sg' && (hdr.flags & SG_FLAG_MMAP_IO) !== 0;
+    if (!mmapIo && data.nullMapped) {
+      // No caller memory: sg's buffer as it is, the reserve when given and large enough, else
+      // a freshly built (zeroed) one.
+      const reserve = options.reserve;
+      transfer =
+        reserve !== undefined && reserve.length >= data.length
+          ? reserve.subarray(0, data.length)
+          : new Uint8Array(data.length);
+    } else if (mmapIo) {
       if (options.reserve === undefined) {
         throw new InvalidFieldError(
           'reserve',
