@@ -6,6 +6,7 @@ import { errnoFromName, OsError } from '@sgv4/core';
 
 /** errno names the sg v3 path returns. */
 export type SgErrnoName =
+  | 'EACCES'
   | 'EAGAIN'
   | 'EBADF'
   | 'EBUSY'

@@ -173,6 +173,24 @@ describe('data paths (sg_start_req)', () => {
     expect(submit(m, { dxferLen: 0, dxferDirection: SG_DXFER_TO_DEV }).dataPath).toEqual({ kind: 'none' });
   });
 
+  it('TO_FROM_DEV through a kernel buffer: ENOMEM as 6.1.80+ fails it, or copied as documented; NULL dxferp faults', () => {
+    const m = fd();
+    expect(errno(() => submit(m, { dxferDirection: -4 }))).toBe('ENOMEM');
+    expect(m.requests).toHaveLength(0);
+    expect(m.reserve.inUse).toBe(false);
+    expect(errno(() => submit(m, { dxferDirection: -4, dxferLen: 65536 }))).toBe('ENOMEM');
+    expect(submit(fd({ toFromDev: 'documented' }), { dxferDirection: -4 }).dataPath.kind).toBe('reserve');
+    expect(errno(() => submit(fd({ toFromDev: 'documented' }), { dxferDirection: -4, dxferp: 0n }))).toBe(
+      'EFAULT',
+    );
+    expect(
+      submit(fd({ allowDio: true }), { dxferDirection: -4, flags: SG_FLAG_DIRECT_IO }).dataPath.kind,
+    ).toBe('direct');
+    expect(errno(() => submit(fd({ allowDio: true }), { flags: SG_FLAG_DIRECT_IO, dxferp: 0n }))).toBe(
+      'EFAULT',
+    );
+  });
+
   it('direct IO only with allow_dio, the flag and aligned memory', () => {
     expect(submit(fd({ allowDio: true }), { flags: SG_FLAG_DIRECT_IO }).dataPath.kind).toBe('direct');
     expect(submit(fd({ allowDio: false }), { flags: SG_FLAG_DIRECT_IO }).dataPath.kind).toBe('reserve');

@@ -75,6 +75,15 @@ export interface SgFdOptions {
   readonly deviceType?: number;
   /** CONFIG_HZ (default 250, Debian): SG_SET_TIMEOUT caps its value at INT_MAX * USER_HZ / HZ. */
   readonly hz?: number;
+  /**
+   * SG_DXFER_TO_FROM_DEV on the indirect path. `kernel` (default): what 6.1 stable kernels from
+   * 6.1.80 on (the lab's 6.1.192 among them) do: block/blk-map.c `bio_copy_user_iov()` copies the
+   * caller's bytes in from a copy of the iterator and never advances the real one, so
+   * `blk_rq_map_user_iov()` maps again and again until the buffer's pages run out: ENOMEM.
+   * `documented`: what sg documents and 6.1.0..6.1.79 do: the bytes copied in before the
+   * command and the whole buffer copied back after it.
+   */
+  readonly toFromDev?: 'kernel' | 'documented';
 }
 
 /** Where a request's data goes (`sg_start_req()`). */
@@ -170,6 +179,7 @@ export class SgFdModel {
   readonly #capSysRawio: boolean;
   readonly #deviceType: number;
   readonly #hz: number;
+  readonly #toFromDev: 'kernel' | 'documented';
   #reserve: SgReserveState;
   readonly #requests: MutableSlot[] = [];
   #cmdQ = SG_DEF_COMMAND_Q !== 0;
@@ -189,6 +199,7 @@ export class SgFdModel {
     this.#capSysRawio = options.capSysRawio ?? false;
     this.#deviceType = options.deviceType ?? 0;
     this.#hz = options.hz ?? DEBIAN_HZ;
+    this.#toFromDev = options.toFromDev ?? 'kernel';
     this.#reserve = sgOpenReserve(this.#env, options.defReservedSize ?? SG_DEF_RESERVED_SIZE);
   }
 
@@ -412,6 +423,8 @@ export class SgFdModel {
       this.#env.limits,
     );
     if (dio.direct) {
+      if (hdr.dxferp === 0n)
+        refuse('EFAULT', 'direct IO from a NULL dxferp', 'bio_map_user_iov (block/blk-map.c)');
       s.dataPath = { kind: 'direct' };
       return s.dataPath;
     }
@@ -419,17 +432,36 @@ export class SgFdModel {
       this.#reserve = { ...this.#reserve, inUse: true };
       s.resUsed = true;
       s.dataPath = { kind: 'reserve', length: hdr.dxferLen };
-      return s.dataPath;
+    } else {
+      if (mmapIo) {
+        if (hdr.dxferLen > this.#reserve.buffer.bufflen) {
+          refuse('ENOMEM', 'SG_FLAG_MMAP_IO larger than the reserve', 'sg_start_req');
+        }
+        refuse('EBUSY', 'SG_FLAG_MMAP_IO while the reserve is in use', 'sg_start_req');
+      }
+      const built = sgBuildIndirect(hdr.dxferLen, this.#env);
+      if (built.result !== 0) {
+        refuse('ENOMEM', `no pages for a ${hdr.dxferLen}-byte private buffer`, 'sg_build_indirect');
+      }
+      s.dataPath = { kind: 'private', buffer: built.buffer };
     }
-    if (mmapIo) {
-      if (hdr.dxferLen > this.#reserve.buffer.bufflen)
-        refuse('ENOMEM', 'SG_FLAG_MMAP_IO larger than the reserve', 'sg_start_req');
-      refuse('EBUSY', 'SG_FLAG_MMAP_IO while the reserve is in use', 'sg_start_req');
+    if (direction === 'to-from-device') {
+      // The copy-in of TO_FROM_DEV (bio_copy_user_iov with map_data->from_user).
+      if (hdr.dxferp === 0n && hdr.iovecCount === 0) {
+        refuse(
+          'EFAULT',
+          'SG_DXFER_TO_FROM_DEV with a NULL dxferp copies in from address 0',
+          'bio_copy_user_iov (block/blk-map.c)',
+        );
+      }
+      if (this.#toFromDev === 'kernel') {
+        refuse(
+          'ENOMEM',
+          'SG_DXFER_TO_FROM_DEV through a kernel buffer: the copy-in never advances the iterator, so mapping runs out of pages (6.1.80+)',
+          'bio_copy_user_iov (block/blk-map.c)',
+        );
+      }
     }
-    const built = sgBuildIndirect(hdr.dxferLen, this.#env);
-    if (built.result !== 0)
-      refuse('ENOMEM', `no pages for a ${hdr.dxferLen}-byte private buffer`, 'sg_build_indirect');
-    s.dataPath = { kind: 'private', buffer: built.buffer };
     return s.dataPath;
   }
 
@@ -616,9 +648,18 @@ export class SgFdModel {
     return sgGetReservedSize(this.#reserve, this.#env);
   }
 
-  /** mmap(2) of the fd (`sg_mmap()`): a non-zero offset is EINVAL, more than the reserve ENOMEM; sets mmap_called for good. */
-  mmap(length: number, pageOffset = 0): void {
+  /**
+   * mmap(2) of the fd, MAP_SHARED: the VFS first wants the fd open for reading, and for writing
+   * too when the mapping is writable (mm/mmap.c `do_mmap()`: EACCES); then `sg_mmap()`: a
+   * non-zero offset is EINVAL, more than the reserve ENOMEM; success sets mmap_called for good.
+   */
+  mmap(length: number, pageOffset = 0, writable = true): void {
     this.#checkOpen('mmap');
+    if (this.#openMode === 'write-only')
+      fail('EACCES', 'mmap', 'MAP_SHARED of an fd not open for reading', 'do_mmap');
+    if (writable && this.#openMode === 'read-only') {
+      fail('EACCES', 'mmap', 'a writable MAP_SHARED mapping of an fd not open for writing', 'do_mmap');
+    }
     const out = sgMmap(this.#reserve, { length, pageOffset }, this.#env.pageSize);
     if (out.result !== 0) fail(out.result, 'mmap', out.rule, 'sg_mmap');
     this.#reserve = out.state;
