@@ -49,7 +49,7 @@ async function learnResponses(calls: readonly ProbeCall[]): Promise<void> {
       { ...hdr, dxferDirection: call.dir === -4 ? -3 : call.dir },
       { abi: 'lp64', memory, tag: 0n },
     );
-    responses.set(key, await executor.execute({ ...t.request, maxSenseLength: 96 }));
+    responses.set(key, await executor.submit({ ...t.request, maxSenseLength: 96 }));
   }
 }
 

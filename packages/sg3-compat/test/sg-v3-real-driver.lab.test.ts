@@ -127,7 +127,7 @@ afterAll(() => executor?.close());
 async function translated(call: ProbeCall, seq: number, abi: SgAbi, iface: SgInterface) {
   const { memory, hdr, data } = probeHeader(call, seq, abi);
   const t = translateSgIoHdr(hdr, { abi, memory, tag: BigInt(seq), interface: iface });
-  const response = await executor.execute(t.request);
+  const response = await executor.submit(t.request);
   const outcome = sgV3ResultFromResponse(response, {
     interface: iface,
     direction: t.v3.data.direction,

@@ -4,15 +4,9 @@
  * addon, as sg_io_hdr (sg). bsg in 6.1 takes flat buffers only, so iovec data is gathered into
  * one buffer (and scattered back after a data-in command), as a caller of bsg must.
  */
-import {
-  type DataBuffer,
-  requestToSgIoV4,
-  responseFromSgIoV4,
-  type ScsiRequest,
-  type ScsiResponse,
-} from '@sgv4/core';
+import { type DataBuffer, requestToSgIoV4, responseFromSgIoV4, type ScsiResponse } from '@sgv4/core';
 import { openScsiHandle, type ScsiHandle } from '@sgv4/native';
-import type { ScsiExecutor } from '../../src/index.js';
+import type { ScsiExecutor, ScsiExecutorRequest } from '../../src/index.js';
 
 /** One flat copy of iovec data (its current contents, for data-out and preloaded data-in). */
 function gather(data: DataBuffer | undefined): Uint8Array | undefined {
@@ -34,7 +28,7 @@ export class NativeExecutor implements ScsiExecutor {
     this.handle = openScsiHandle(path, { readWrite: true });
   }
 
-  async execute(request: ScsiRequest): Promise<ScsiResponse> {
+  async submit(request: ScsiExecutorRequest): Promise<ScsiResponse> {
     const flatIn = this.handle.kind === 'bsg' ? gather(request.dataIn) : request.dataIn;
     const flatOut = this.handle.kind === 'bsg' ? gather(request.dataOut) : request.dataOut;
     // The addon fills the pointers; the tag and attribute are not carried by 6.1 bsg/sg.
