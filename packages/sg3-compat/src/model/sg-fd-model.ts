@@ -9,6 +9,10 @@
  * what the kernel would do in between (fetch the CDB, map the data, run the command). Every
  * refusal is an {@link SgDriverError}: an OsError with the driver's errno, its rule and the
  * kernel function.
+ *
+ * Not modelled: the old sg_header (v2) interface, a device being detached (ENODEV, POLLHUP),
+ * host error recovery (ENXIO), credential changes between open and read/write (EPERM in
+ * `sg_check_file_access()`), SIGPOLL, and SG_SCSI_RESET.
  * @module
  */
 import {
@@ -267,8 +271,8 @@ export class SgFdModel {
    * a header with dxfer_direction >= 0 given to write() is an old sg_header, which this model
    * does not cover (NotSupportedError); fewer than 88 bytes is EINVAL (checked against the
    * native size even for a 32-bit caller, whose header is 64 bytes); then command queueing is
-   * switched on, the request takes a slot (EDOM when the fd has 16, or 1 without queueing:
-   * `sg_add_request()`), interface_id must be 'S' (ENOSYS), SG_FLAG_MMAP_IO must fit the reserve
+   * switched on, the request takes a slot (EDOM when the fd has 16; queueing was just switched
+   * on, so the one-request limit of cmd_q 0 never applies to v3: `sg_add_request()`), interface_id must be 'S' (ENOSYS), SG_FLAG_MMAP_IO must fit the reserve
    * (ENOMEM), not come with SG_FLAG_DIRECT_IO (EINVAL) and find it free (EBUSY), and cmdp must be
    * set with cmd_len in 6..252 (EMSGSIZE). A refused request gives its slot back; cmd_q stays on.
    */

@@ -13,6 +13,9 @@ import {
   InvalidFieldError,
   MAX_CDB_LENGTH,
   type ScsiRequest,
+  SG_DXFER_FROM_DEV,
+  SG_DXFER_TO_DEV,
+  SG_DXFER_TO_FROM_DEV,
   SG_FLAG_DIRECT_IO,
   SG_FLAG_MMAP_IO,
   SG_INTERFACE_ID_ORIG,
@@ -177,7 +180,7 @@ export function checkSgV3BlockData(hdr: SgIoHdr, ctx: SgV3Context, maxTransferBy
       'sg_io (scsi_ioctl.c)',
     );
   }
-  if (hdr.dxferLen > 0 && ![-2, -3, -4].includes(hdr.dxferDirection)) {
+  if (hdr.dxferLen > 0 && !BLOCK_DATA_DIRECTIONS.includes(hdr.dxferDirection)) {
     throw new SgDriverError(
       'EINVAL',
       call,
@@ -186,6 +189,9 @@ export function checkSgV3BlockData(hdr: SgIoHdr, ctx: SgV3Context, maxTransferBy
     );
   }
 }
+
+/** The directions block SG_IO accepts with data (`sg_io()`'s switch). */
+const BLOCK_DATA_DIRECTIONS: readonly number[] = [SG_DXFER_TO_DEV, SG_DXFER_FROM_DEV, SG_DXFER_TO_FROM_DEV];
 
 /** The caller's ABI's most positive ssize_t + 1: an iov_len at or above it is negative to the kernel. */
 function ssizeLimit(abi: SgAbi): bigint {
