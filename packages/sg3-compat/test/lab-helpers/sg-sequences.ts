@@ -49,7 +49,10 @@ export type SgOp =
       readonly op: 'write' | 'sgio';
       readonly slot: number;
       readonly call: ProbeCall;
+      /** write: do not wait for completion. */
       readonly noSettle?: boolean;
+      /** sgio: a signal interrupts the wait after 200 ms (the request must still be in flight then). */
+      readonly interrupt?: boolean;
     }
   | { readonly op: 'settle'; readonly slot: number }
   | { readonly op: 'read'; readonly slot: number; readonly packId: number; readonly count: number }
@@ -232,13 +235,27 @@ const opArb: fc.Arbitrary<SgOp> = fc.oneof(
   },
 );
 
+/** 6..17 back-to-back writes on one fd: reaches the 16-request queue (EDOM, no POLLOUT). */
+const burstArb: fc.Arbitrary<SgOp[]> = fc
+  .record({ slot: slotArb, calls: fc.array(callArb, { minLength: 6, maxLength: 17 }) })
+  .map(({ slot, calls }) =>
+    calls.map((call) => ({
+      op: 'write' as const,
+      slot,
+      call: { ...call, count: 88, iface: 0x53, cmdLen: 0 },
+    })),
+  );
+
 /** A sequence: both fds opened (O_RDWR, slot 1 non-blocking), then 5..30 random calls. */
 export const sequenceArb: fc.Arbitrary<readonly SgOp[]> = fc
-  .array(opArb, { minLength: 5, maxLength: 30 })
-  .map((ops) => [
+  .array(fc.oneof({ weight: 12, arbitrary: opArb.map((op) => [op]) }, { weight: 1, arbitrary: burstArb }), {
+    minLength: 5,
+    maxLength: 30,
+  })
+  .map((groups) => [
     { op: 'open', slot: 0, mode: 'rw', nonBlocking: false } as const,
     { op: 'open', slot: 1, mode: 'rw', nonBlocking: true } as const,
-    ...ops,
+    ...groups.flat(),
   ]);
 
 /** The probe lines of one op (a write is followed by a settle, so it has completed when observed). */
@@ -256,7 +273,7 @@ export function probeLines(op: SgOp): string[] {
         ? [callLine('write', op.slot, op.call)]
         : [callLine('write', op.slot, op.call), `settle ${op.slot}`];
     case 'sgio':
-      return [callLine('sgio', op.slot, op.call)];
+      return [callLine(op.interrupt ? 'sgioint' : 'sgio', op.slot, op.call)];
     case 'read':
       return [`read ${op.slot} ${op.packId} ${op.count}`];
     case 'get':
@@ -393,6 +410,10 @@ export function runOnModel(
             if (!op.noSettle)
               for (const r of m.requests) if (r.done === 0) m.complete(r, responseOf(calls.get(r)!), now);
             outcomes.push({ errno: null });
+          } else if (op.interrupt) {
+            // SG_IO's wait was interrupted (ERESTARTSYS -> EINTR): the request is an orphan.
+            m.orphan(slot);
+            outcomes.push({ errno: 'EINTR' });
           } else {
             m.complete(slot, responseOf(op.call), now);
             const reply = m.reply(slot);

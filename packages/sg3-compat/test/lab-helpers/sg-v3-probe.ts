@@ -52,7 +52,7 @@ export interface ProbeCall {
 }
 
 /** The probe line of a submission on `slot`. */
-export function callLine(op: 'write' | 'sgio', slot: number, c: ProbeCall): string {
+export function callLine(op: 'write' | 'sgio' | 'sgioint', slot: number, c: ProbeCall): string {
   return [
     op,
     slot,
@@ -69,13 +69,19 @@ export function callLine(op: 'write' | 'sgio', slot: number, c: ProbeCall): stri
   ].join(' ');
 }
 
-/** Compiles the probe for `abi` (gcc -m32 for ilp32) into a fresh temp directory. */
+/** Binaries built in this worker (the lab runs its test files in one worker: each builds once). */
+const built = new Map<SgAbi, string>();
+
+/** Compiles the probe for `abi` (gcc -m32 for ilp32) into a fresh temp directory, once per worker. */
 export function buildProbe(abi: SgAbi): string {
+  const done = built.get(abi);
+  if (done !== undefined) return done;
   const dir = mkdtempSync(join(tmpdir(), 'sg3-compat-probe-'));
   const binary = join(dir, `sg-v3-probe-${abi}`);
   execFileSync('gcc', [abi === 'ilp32' ? '-m32' : '-m64', '-O1', '-Wall', '-Werror', '-o', binary, SOURCE], {
     stdio: 'pipe',
   });
+  built.set(abi, binary);
   return binary;
 }
 

@@ -8,6 +8,7 @@
  *   close S
  *   write S KIND DIR LEN PACKID FLAGS MX NIOV COUNT IFACE CMDLEN
  *   sgio  S KIND DIR LEN PACKID FLAGS MX NIOV COUNT IFACE CMDLEN
+ *   sgioint S ...                        the same SG_IO, interrupted by SIGALRM after 200 ms
  *        KIND: tur | read (READ(10) LBA 0) | oob (READ(10) past the end) | inq | bad (opcode 0xff)
  *              | wr (WRITE(10) LBA 2048); DIR: dxfer_direction; LEN: dxfer_len; NIOV > 0 splits
  *              the data into NIOV iovecs; FLAGS & 4 (MMAP_IO) passes dxferp = NULL; MX: mx_sb_len;
@@ -37,6 +38,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -229,6 +231,11 @@ static void submit(const char *op, char *args) {
     begin(op, r, errno);
     printf(",\"seq\":%u,\"usr\":%u", index, 0x5000000u + index);
   } else {
+    if (!strcmp(op, "sgioint")) {
+      /* Interrupt the SG_IO after 200 ms: the request becomes an orphan. */
+      struct itimerval t = {{0, 0}, {0, 200000}};
+      setitimer(ITIMER_REAL, &t, NULL);
+    }
     long r = ioctl(fds[s], SG_IO, &h);
     begin(op, r, errno);
     printf(",\"seq\":%u,\"usr\":%u", index, 0x5000000u + index);
@@ -303,7 +310,7 @@ int main(int argc, char **argv) {
     if (sscanf(line, "%15s %n", op, &n) < 1) continue;
     char *args = line + n;
     alarm(10);
-    if (!strcmp(op, "write") || !strcmp(op, "sgio")) {
+    if (!strcmp(op, "write") || !strcmp(op, "sgio") || !strcmp(op, "sgioint")) {
       submit(op, args);
       continue;
     }
