@@ -41,7 +41,7 @@ describe('bio_will_gap (block/blk-merge.c) when bios join a request', () => {
       pageFrames: scatteredPageFrames,
     });
     expect(offset512.mode).toBe('zero-copy');
-    expect(offset512.refusal?.errno).toBe('EINVAL');
+    expect(offset512.refusal).toMatchObject({ errno: 'EINVAL', id: 'bio-virt-boundary-gap' });
     expect(offset512.refusal?.rule).toMatch(/page offset 512/);
     // The same request from a page-aligned buffer: every bio starts on the boundary.
     const aligned = planTransfer({
