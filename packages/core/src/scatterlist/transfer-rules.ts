@@ -100,6 +100,16 @@ export const TRANSFER_RULES = {
     file: 'drivers/scsi/scsi_bsg.c',
     summary: 'dout/din_iovec_count are ignored: dout_xferp/din_xferp are mapped as one flat buffer',
   },
+  'copy-rq-map-data': {
+    kernelFunction: 'blk_rq_map_user_iov',
+    file: 'block/blk-map.c',
+    summary: "the caller's rq_map_data (sg's reserve or indirect buffer) means a copy",
+  },
+  'copy-bounce-highmem': {
+    kernelFunction: 'blk_rq_map_user_iov (blk_queue_may_bounce)',
+    file: 'block/blk-map.c',
+    summary: 'a queue that may bounce highmem pages copies',
+  },
   'copy-dma-alignment': {
     kernelFunction: 'blk_rq_map_user_iov',
     file: 'block/blk-map.c',
