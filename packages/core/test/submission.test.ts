@@ -110,6 +110,7 @@ describe('sg (sg_new_write -> sg_common_write -> sg_start_req)', () => {
         limits,
         writeCount: count,
       });
+    expect(write(20)).toMatchObject({ errno: 'EIO', rule: 'sg-write-count' });
     expect(write(60).rule).toBe('sg-v3-header-size');
     expect(write(88).rule).toBe('sg-interface-id');
     expect(write(60, true)).toMatchObject({

@@ -45,6 +45,8 @@ export const SG_MAX_CDB_SIZE = 252;
 export const SCSI_CMND_SIZE = 32;
 /** `SZ_SG_IO_HDR`: sizeof(struct sg_io_hdr) on x86-64, 88 bytes. */
 export const SZ_SG_IO_HDR = 88;
+/** `SZ_SG_HEADER`: sizeof(struct sg_header), the old interface's header, 36 bytes. */
+export const SZ_SG_HEADER = 36;
 /** 'S': the v3 `interface_id`. */
 export const SG_INTERFACE_ID = 0x53;
 /** 'Q': the v4 `guard`. */
@@ -256,7 +258,8 @@ function isGateRefusal(decision: PermissionDecision): boolean {
 }
 
 /**
- * sg SG_IO and write(2): `sg_write` (credentials, the VFS's EBADF before it) ->
+ * sg SG_IO and write(2): `sg_write` (credentials, the VFS's EBADF before it; fewer than 36
+ * bytes EIO; a negative second word, which every v3 header has, means v3) ->
  * `sg_new_write`: header size (write only), interface_id 'S' (ENOSYS), SG_FLAG_MMAP_IO
  * (ENOMEM, EINVAL, EBUSY), NULL cmdp / cmd_len < 6 / > 252 (EMSGSIZE), the command filter
  * on non-O_RDWR SG_IO (EPERM) -> `sg_common_write`: dxfer_len >= 256 MiB (EINVAL) ->
@@ -268,6 +271,13 @@ function predictSg(request: SubmissionRequest, h: SgIoHdrFields): SubmissionPred
   if (isGateRefusal(decision)) return permissionOutcome(decision, 'gate');
   if (call === 'write') {
     const count = request.writeCount ?? SZ_SG_IO_HDR;
+    if (count < SZ_SG_HEADER) {
+      return refusal(
+        'header',
+        'sg-write-count',
+        `write(2) of ${count} bytes: less than the ${SZ_SG_HEADER}-byte sg_header (sg_write: EIO)`,
+      );
+    }
     if (count < SZ_SG_IO_HDR) {
       return refusal(
         'header',

@@ -8,6 +8,12 @@ import type { KernelRule } from '../scatterlist/transfer-rules.js';
 
 /** Every header and CDB-length check, by id. */
 export const SUBMISSION_RULES = {
+  'sg-write-count': {
+    kernelFunction: 'sg_write',
+    file: 'drivers/scsi/sg.c',
+    errno: 'EIO',
+    summary: 'write(2) of fewer bytes than the old sg_header (36)',
+  },
   'sg-v3-header-size': {
     kernelFunction: 'sg_new_write',
     file: 'drivers/scsi/sg.c',

@@ -281,10 +281,16 @@ function plan(device: ConformanceDevice) {
       tests,
     );
   write(
+    'sg write(2) of 20 header bytes',
+    v3(0, 'write', { cmdLength: 6, cdb: TUR, dir: 'none', length: 0 }, 'null', 20),
+    20,
+    ['sg-write-count', 'sg-v3-header-size'],
+  );
+  write(
     'sg write(2) of 60 header bytes',
     v3(0, 'write', { cmdLength: 6, cdb: TUR, dir: 'none', length: 0 }, 'null', 60),
     60,
-    ['sg-v3-header-size'],
+    ['sg-write-count', 'sg-v3-header-size'],
   );
   write(
     "sg write(2) interface_id '\\0'",
@@ -296,7 +302,7 @@ function plan(device: ConformanceDevice) {
     'sg write(2) TUR',
     v3(0, 'write', { cmdLength: 6, cdb: TUR, dir: 'none', length: 0 }, 'null', 88),
     88,
-    ['sg-v3-header-size', 'sg-interface-id'],
+    ['sg-write-count', 'sg-v3-header-size', 'sg-interface-id'],
   );
   sgRoot.lines.push('reap 0');
 
