@@ -4,9 +4,11 @@
  */
 import {
   buildCdb,
+  buildModeSelectParameterList,
   type DecodedSense,
   decodeSense,
   type FieldInput,
+  parseModeParameters,
   ScsiStatus,
   type TaskAttribute,
 } from '@sgv4/core';
@@ -108,3 +110,29 @@ export function pattern(bytes: number, seed: number): Uint8Array {
 
 /** Hex of bytes (for golden comparisons). */
 export const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+/** Reads the current Control (0x0a) or Caching (0x08) page and MODE SELECTs it with `fields` changed. */
+export async function setModePage(
+  init: Initiator,
+  page: 'control' | 'caching',
+  fields: FieldInput,
+  options: { lun?: number; save?: boolean } = {},
+): Promise<void> {
+  const code = page === 'control' ? 0x0a : 0x08;
+  const data = await init.good(['mode-sense6', { dbd: 1, pageCode: code, allocationLength: 255 }], {
+    dataInLength: 255,
+    ...(options.lun === undefined ? {} : { lun: options.lun }),
+  });
+  const current = parseModeParameters(6, data).pages[0]?.fields ?? {};
+  const list = buildModeSelectParameterList(6, { [page]: { ...current, ...fields } });
+  await init.good(
+    ['mode-select6', { pf: 1, sp: options.save === true ? 1 : 0, parameterListLength: list.length }],
+    {
+      dataOut: list,
+      ...(options.lun === undefined ? {} : { lun: options.lun }),
+    },
+  );
+}
+
+/** Resolves after the current macrotask (lets queued microtasks and the task-set pump run). */
+export const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
