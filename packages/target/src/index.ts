@@ -29,4 +29,5 @@ export type {
   TmfRequest,
   TmfResult,
 } from './api/types.js';
+export { decodeLun, encodeLun } from './commands/unit.js';
 export { createTarget, type LogicalUnitInfo, ScsiTarget } from './target.js';

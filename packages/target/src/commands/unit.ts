@@ -101,6 +101,20 @@ export function encodeLun(lun: bigint): Uint8Array {
 }
 
 /**
+ * The LUN value of an 8-byte LUN field (SAM-6 4.7), the inverse of {@link encodeLun}: peripheral
+ * device addressing with bus 0 (`00 NN`), or flat space (`01b`, 14 bits). Other addressing
+ * methods, a non-zero bus, or a second level give undefined (no such logical unit here).
+ */
+export function decodeLun(bytes: Uint8Array): bigint | undefined {
+  if (bytes.length !== 8 || bytes.subarray(2).some((b) => b !== 0)) return undefined;
+  const b0 = bytes[0] ?? 0;
+  const b1 = bytes[1] ?? 0;
+  if (b0 === 0) return BigInt(b1);
+  if (b0 >> 6 === 1) return BigInt(((b0 & 0x3f) << 8) | b1);
+  return undefined;
+}
+
+/**
  * REPORT LUNS data for SELECT REPORT 00h/02h (every LU) or 01h (well-known LUs: none);
  * other values are INVALID FIELD IN CDB (byte 2). Served on any LUN.
  */
