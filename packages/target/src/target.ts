@@ -256,7 +256,8 @@ export class ScsiTarget {
    * A LUN the target does not have (SAM-6 5.x "incorrect logical unit selection"): INQUIRY
    * returns peripheral qualifier 011b, REQUEST SENSE returns LOGICAL UNIT NOT SUPPORTED as
    * data, REPORT LUNS is served, anything else is CHECK CONDITION, ILLEGAL REQUEST, LOGICAL
-   * UNIT NOT SUPPORTED. After `close()` every command gets NOT READY.
+   * UNIT NOT SUPPORTED, in the sense format LUN 0's D_SENSE selects. After `close()` every
+   * command gets NOT READY.
    */
   #noUnit(task: TaskRequest, dataInLength: number, closed: boolean): TaskResponse {
     const cdb = task.cdb;
@@ -281,9 +282,15 @@ export class ScsiTarget {
         return reply(ScsiStatus.GOOD, reportLunsData(this.#luns, cdb[2] ?? 0, alloc));
       }
     }
+    // There is no LU to take D_SENSE from: LUN 0's Control mode page decides the format.
+    const format = this.#units.get(0n)?.modePages.descriptorSense === true ? 'descriptor' : 'fixed';
     const sense = closed
-      ? encodeSense({ senseKey: SenseKey.NOT_READY, ...Asc.LOGICAL_UNIT_NOT_READY_CAUSE_NOT_REPORTABLE })
-      : encodeSense({ senseKey: SenseKey.ILLEGAL_REQUEST, ...Asc.LOGICAL_UNIT_NOT_SUPPORTED });
+      ? encodeSense({
+          format,
+          senseKey: SenseKey.NOT_READY,
+          ...Asc.LOGICAL_UNIT_NOT_READY_CAUSE_NOT_REPORTABLE,
+        })
+      : encodeSense({ format, senseKey: SenseKey.ILLEGAL_REQUEST, ...Asc.LOGICAL_UNIT_NOT_SUPPORTED });
     return reply(ScsiStatus.CHECK_CONDITION, EMPTY, sense);
   }
 
