@@ -30,7 +30,7 @@ async function open() {
 
 describe('QueueLimits check (core planTransfer)', () => {
   it('bsg refuses a transfer beyond max_hw_sectors with EINVAL; block SG_IO with EIO; sg beyond its reserve rules', async () => {
-    const { target, a, reached } = await open();
+    const { target, reached } = await open();
     const cdb = (blocks: number) => ({
       lun: 0,
       tag: 1n,
