@@ -66,6 +66,7 @@ interface MutableTask {
 export class TaskSet {
   readonly #options: TaskSetOptions;
   readonly #allocators = new Map<string, TagAllocator>();
+  readonly #byObject = new WeakMap<Nexus, TagAllocator>();
   /** Every task ever submitted here (membership test for the state-machine calls). */
   readonly #members = new WeakSet<MutableTask>();
   /** Tasks not yet completed or aborted, in submission order (a Set: O(1) add and delete). */
@@ -77,6 +78,9 @@ export class TaskSet {
   }
 
   #allocator(nexus: Nexus): TagAllocator {
+    // Fast path: callers usually pass the same Nexus object for a nexus (no key string per call).
+    const known = this.#byObject.get(nexus);
+    if (known !== undefined) return known;
     const key = nexusKey(nexus);
     let a = this.#allocators.get(key);
     if (a === undefined) {
@@ -89,6 +93,7 @@ export class TaskSet {
       });
       this.#allocators.set(key, a);
     }
+    this.#byObject.set(nexus, a);
     return a;
   }
 
