@@ -24,6 +24,8 @@ export interface NexusInfo {
 export class NexusRegistry {
   readonly #ports: readonly string[];
   readonly #known = new Map<string, NexusInfo>();
+  /** The same ITNexus object is usually passed with every command: resolve it without building a key. */
+  readonly #byObject = new WeakMap<ITNexus, NexusInfo>();
 
   /** `ports`: the target port names in relative-port order. */
   constructor(ports: readonly string[]) {
@@ -44,6 +46,19 @@ export class NexusRegistry {
   resolve(nexus: ITNexus): NexusInfo {
     if (nexus === null || typeof nexus !== 'object')
       throw new InvalidFieldError('nexus', 'must be an object { initiator, targetPort? }', nexus);
+    const cached = this.#byObject.get(nexus);
+    if (
+      cached !== undefined &&
+      cached.initiator === nexus.initiator &&
+      cached.targetPort === (nexus.targetPort ?? cached.targetPort)
+    )
+      return cached;
+    const info = this.#resolve(nexus);
+    this.#byObject.set(nexus, info);
+    return info;
+  }
+
+  #resolve(nexus: ITNexus): NexusInfo {
     const initiator = nexus.initiator;
     const targetPort = nexus.targetPort ?? (this.#ports[0] as string);
     const key = `${initiator}|${targetPort}`;

@@ -36,6 +36,13 @@ export class MemoryBlockStore implements BlockStore {
 
   read(lba: number, blocks: number): Uint8Array {
     const bs = this.blockSize;
+    // Common case: the range lies in one allocated chunk, one copy and no zero fill.
+    const first = Math.floor(lba / CHUNK_BLOCKS);
+    const offset = lba - first * CHUNK_BLOCKS;
+    if (offset + blocks <= CHUNK_BLOCKS) {
+      const chunk = this.#chunks.get(first);
+      if (chunk !== undefined) return chunk.data.slice(offset * bs, (offset + blocks) * bs);
+    }
     const out = new Uint8Array(blocks * bs);
     let done = 0;
     while (done < blocks) {

@@ -11,13 +11,14 @@ import type { DataLayout } from '../api/types.js';
 /** Page-aligned address of the modelled default buffer. */
 const DEFAULT_BUFFER_ADDRESS = 0x7f00_0000_0000;
 
-/** Results for default layouts, by direction and length (a plan depends on nothing else). */
+/** Lengths remembered per path and direction for default layouts (a plan depends on nothing else). */
 const CACHE_LIMIT = 512;
 
 /** Checks requests against one LU's QueueLimits, caching the answers for flat default buffers. */
 export class TransferCheck {
   readonly #limits: QueueLimits;
-  readonly #cache = new Map<string, TransferRefusal | null>();
+  /** Per path and direction: length -> refusal (null = mapped). */
+  readonly #cache = new Map<string, Map<number, TransferRefusal | null>>();
 
   /** For an LU with `limits`. */
   constructor(limits: QueueLimits) {
@@ -44,12 +45,18 @@ export class TransferCheck {
     const length = Math.max(dataOutLength, dataInLength);
     if (layout === undefined || (layout.iovecs === undefined && layout.sg === undefined)) {
       const iface = layout?.iface ?? 'bsg';
-      const key = `${iface}:${direction}:${length}`;
-      const cached = this.#cache.get(key);
+      const group =
+        iface === 'bsg' && direction === 'from-device' ? 'bsg:from-device' : `${iface}:${direction}`;
+      let byLength = this.#cache.get(group);
+      if (byLength === undefined) {
+        byLength = new Map();
+        this.#cache.set(group, byLength);
+      }
+      const cached = byLength.get(length);
       if (cached !== undefined) return cached ?? undefined;
       const refusal = this.#plan(iface, direction, length, undefined, undefined);
-      if (this.#cache.size >= CACHE_LIMIT) this.#cache.clear();
-      this.#cache.set(key, refusal ?? null);
+      if (byLength.size >= CACHE_LIMIT) byLength.clear();
+      byLength.set(length, refusal ?? null);
       return refusal;
     }
     return this.#plan(layout.iface ?? 'bsg', direction, length, layout.iovecs, layout.sg);
