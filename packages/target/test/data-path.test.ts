@@ -292,6 +292,21 @@ describe.each(BACKINGS)('%s backing', (_name, backing) => {
     await target.close();
   });
 
+  it('COMPARE AND WRITE and WRITE SAME refuse a Data-Out Buffer of the wrong size either way (InvalidDataOutSize)', async () => {
+    const { target, a } = await open({ backing: backing() });
+    for (const blocks of [1, 3]) {
+      const s = await a.check(['compare-and-write', { lba: 0n, numberOfBlocks: blocks }], {
+        dataOut: new Uint8Array(4 * 512),
+      });
+      expect([s.senseKeyName, s.asc, s.ascq]).toEqual(['Illegal Request', 0x0e, 0x03]);
+    }
+    const w = await a.check(['write-same10', { lba: 0, numberOfBlocks: 2 }], {
+      dataOut: new Uint8Array(1024),
+    });
+    expect(w.asc).toBe(0x0e);
+    await target.close();
+  });
+
   it('reports data-out residuals; a data-out buffer shorter than the command is 0E/03 and writes nothing', async () => {
     const { target, a } = await open({ backing: backing() });
     await a.good(['write10', { lba: 0, transferLength: 1 }], { dataOut: new Uint8Array(512).fill(0x61) });

@@ -91,6 +91,11 @@ export interface CommandDescriptor {
   readonly unitAttention?: UnitAttentionBehaviour;
   /** Data-out bytes the command needs (default 0). */
   readonly dataOutLength?: (fields: FieldValues, lu: LogicalUnit) => number;
+  /**
+   * The Data-Out Buffer must hold exactly `dataOutLength` bytes (COMPARE AND WRITE, WRITE SAME:
+   * a surplus is as wrong as a shortfall, libiscsi `*.InvalidDataOutSize`).
+   */
+  readonly dataOutExact?: boolean;
   /** LBA range touched, for ordering overlapping SIMPLE tasks. */
   readonly range?: (fields: FieldValues, lu: LogicalUnit, dataOut: Uint8Array) => LbaRange | undefined;
   /** Whether the LU supports it (default yes): UNMAP only on a thin provisioned LU. */

@@ -118,6 +118,7 @@ export const COMMANDS: readonly CommandDescriptor[] = Object.freeze([
     medium: true,
     modifiesMedium: true,
     dataOutLength: compareAndWriteDataOut,
+    dataOutExact: true,
     range: (f) => ({ lba: num(f.lba), blocks: num(f.numberOfBlocks), writes: true, atomic: true }),
   }),
   ...(['write-same10', 'write-same16'] as const).map((key) =>
@@ -127,6 +128,7 @@ export const COMMANDS: readonly CommandDescriptor[] = Object.freeze([
       medium: true,
       modifiesMedium: true,
       dataOutLength: writeSameDataOut,
+      dataOutExact: true,
       range: writeSameRange,
       timeoutSeconds: 120,
     }),

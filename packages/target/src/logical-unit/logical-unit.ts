@@ -473,8 +473,9 @@ export class LogicalUnit {
     }
     const need = d.dataOutLength?.(fields, this) ?? 0;
     const have = record.request.dataOut?.length ?? 0;
-    if (have < need) {
-      // RFC 7143 11.4.5.2 / FCP-4: the command asks for more data than the initiator sends; no data is written.
+    if (have < need || (d.dataOutExact === true && have !== need)) {
+      // RFC 7143 11.4.5.2 / FCP-4: the command asks for more data than the initiator sends (or,
+      // for COMPARE AND WRITE and WRITE SAME, a different amount): nothing is written.
       throw new CheckCondition(SenseKey.ILLEGAL_REQUEST, Asc.INVALID_FIELD_IN_COMMAND_INFORMATION_UNIT);
     }
     const ctx: CommandContext = {
