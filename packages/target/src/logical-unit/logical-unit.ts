@@ -439,8 +439,7 @@ export class LogicalUnit {
       sense: encodeSense({
         format: this.modePages.descriptorSense ? 'descriptor' : 'fixed',
         senseKey: SenseKey.HARDWARE_ERROR,
-        asc: 0x44,
-        ascq: 0x00,
+        ...Asc.INTERNAL_TARGET_FAILURE,
       }),
     };
   }
@@ -468,7 +467,7 @@ export class LogicalUnit {
     if (d.modifiesMedium === true && this.writeProtected) {
       throw new CheckCondition(
         SenseKey.DATA_PROTECT,
-        this.knobs.writeProtected ? Asc.WRITE_PROTECTED : Asc.SOFTWARE_WRITE_PROTECTED,
+        this.knobs.writeProtected ? Asc.WRITE_PROTECTED : Asc.LOGICAL_UNIT_SOFTWARE_WRITE_PROTECTED,
       );
     }
     const need = d.dataOutLength?.(fields, this) ?? 0;

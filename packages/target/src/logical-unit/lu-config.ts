@@ -169,11 +169,13 @@ export function resolveKnobs(field: string, knobs: LogicalUnitKnobs, base?: Reso
     knobs.queueDepth === undefined
       ? (base?.queueDepth ?? DEFAULT_QUEUE_DEPTH)
       : positiveInteger(`${field}.queueDepth`, knobs.queueDepth, 65535);
+  // Concurrency follows the queue depth unless it was set on its own.
+  const tracking = base === undefined || base.concurrency === base.queueDepth;
   const concurrency =
     knobs.concurrency === undefined
-      ? knobs.queueDepth !== undefined || base === undefined
+      ? tracking
         ? queueDepth
-        : Math.min(base.concurrency, queueDepth)
+        : base.concurrency
       : positiveInteger(`${field}.concurrency`, knobs.concurrency, 65535);
   if (knobs.writeProtected !== undefined && typeof knobs.writeProtected !== 'boolean')
     throw new InvalidFieldError(`${field}.writeProtected`, 'must be a boolean', knobs.writeProtected);
