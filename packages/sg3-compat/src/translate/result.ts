@@ -12,9 +12,10 @@ import {
   ScsiStatus,
   SG_INFO_CHECK,
   SG_INFO_DIRECT_IO_MASK,
+  sgSenseReply,
   type TransferDirection,
 } from '@sgv4/core';
-import { MaskedStatus, maskedStatusOf } from '../constants.js';
+import { maskedStatusOf } from '../constants.js';
 import type { SgIoHdr } from '../structs/sg-io-hdr.js';
 import type { SgInterface } from './interface-rules.js';
 
@@ -102,12 +103,19 @@ export function sgV3ResultFromResponse(response: ScsiResponse, context: SgV3Resu
   let sbLenWr = 0;
   let driverStatus: number;
   if (iface === 'sg') {
-    driverStatus = response.driverStatus & ~DriverStatus.DRIVER_SENSE & 0xffff;
-    const senseWorthy = (maskedStatus & MaskedStatus.CHECK_CONDITION) !== 0 || (senseB[0]! & 0x70) === 0x70;
-    if (context.mxSbLen > 0 && context.hasSenseBuffer && senseWorthy) {
-      sbLenWr = Math.min(context.mxSbLen, SCSI_SENSE_BUFFERSIZE, 8 + senseB[7]!);
-      driverStatus = DriverStatus.DRIVER_SENSE;
-    }
+    // sg_new_read()'s rule is @sgv4/core's sgSenseReply, applied to what sense_b holds.
+    const reply = sgSenseReply({
+      status,
+      hostStatus: response.hostStatus,
+      sense: kept > 0 ? senseB : new Uint8Array(0),
+      maxSenseLength: context.mxSbLen,
+      senseBufferGiven: context.hasSenseBuffer,
+    });
+    sbLenWr = reply.senseBytesWritten;
+    driverStatus =
+      reply.driverStatus !== 0
+        ? DriverStatus.DRIVER_SENSE
+        : response.driverStatus & ~DriverStatus.DRIVER_SENSE & 0xffff;
   } else {
     driverStatus = (status & 0xfe) === ScsiStatus.CHECK_CONDITION ? DriverStatus.DRIVER_SENSE : 0;
     if (kept > 0 && context.hasSenseBuffer) sbLenWr = Math.min(context.mxSbLen, kept);
