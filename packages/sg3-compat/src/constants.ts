@@ -51,6 +51,7 @@ export {
   SG_INFO_OK_MASK,
   SG_INTERFACE_ID_ORIG,
   SG_IO,
+  SG_MAX_CDB_SIZE,
   SG_MAX_DXFER_LEN,
   SG_MAX_QUEUE,
   SG_NEXT_CMD_LEN,
@@ -70,6 +71,7 @@ export {
   SG_SET_RESERVED_SIZE,
   SG_SET_TIMEOUT,
   SG_SET_TRANSFORM,
+  SZ_SG_HEADER,
 } from '@sgv4/core';
 
 /** glibc's name for {@link SG_FLAG_UNUSED_LUN_INHIBIT} (0x2; the 6.1 kernel never reads it). */
@@ -84,8 +86,6 @@ export const SG_V3_FLAG_MASK =
   SG_FLAG_Q_AT_HEAD |
   SG_FLAG_NO_DXFER;
 
-/** `SG_MAX_CDB_SIZE` (drivers/scsi/sg.c): the longest CDB sg_new_write() accepts (longer -> EMSGSIZE). */
-export const SG_MAX_CDB_SIZE = 252;
 /** The shortest CDB sg and block SG_IO accept (shorter -> EMSGSIZE). */
 export const SG_MIN_CDB_SIZE = 6;
 /** `sg_version_num` of the mainline sg driver in Linux 6.1: 30536 ("3.5.36"). */

@@ -25,11 +25,13 @@ import {
   SG_FLAG_DIRECT_IO,
   SG_FLAG_MMAP_IO,
   SG_INTERFACE_ID_ORIG,
+  SG_MAX_CDB_SIZE,
   SG_MAX_DXFER_LEN,
   SG_MAX_QUEUE,
   type SgBuffer,
   type SgEnvironment,
   type SgReserveState,
+  SZ_SG_HEADER,
   sgBuildIndirect,
   sgDirectIoDecision,
   sgGetReservedSize,
@@ -44,7 +46,6 @@ import {
   SG_DEF_FORCE_PACK_ID,
   SG_DEF_KEEP_ORPHAN,
   SG_DEFAULT_TIMEOUT_USER,
-  SG_MAX_CDB_SIZE,
   SG_MIN_CDB_SIZE,
   SG_VERSION_NUM,
   USER_HZ,
@@ -56,8 +57,6 @@ import { transferDirectionOf } from '../translate/interface-rules.js';
 import { type SgV3Outcome, sgV3ResultFromResponse } from '../translate/result.js';
 import { POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from './poll-events.js';
 
-/** sizeof(struct sg_header), the old (v2) header: the least a write() must pass (`sg_write()`). */
-export const SG_HEADER_SIZE = 36;
 /** CONFIG_HZ of Debian's x86-64 kernels (the lab's): SG_SET_TIMEOUT's cap is computed with it. */
 export const DEBIAN_HZ = 250;
 
@@ -284,7 +283,7 @@ export class SgFdModel {
       if (this.#openMode === 'read-only')
         fail('EBADF', call, 'write() on an fd opened O_RDONLY', 'vfs_write');
       const count = options.count ?? (abi === 'lp64' ? SG_IO_HDR_SIZE : COMPAT_SG_IO_HDR_SIZE);
-      if (count < SG_HEADER_SIZE) {
+      if (count < SZ_SG_HEADER) {
         fail('EIO', call, `write() of ${count} bytes, fewer than sizeof(struct sg_header) = 36`, 'sg_write');
       }
       if (hdr.dxferDirection >= 0) {

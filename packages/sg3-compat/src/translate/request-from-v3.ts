@@ -19,11 +19,12 @@ import {
   SG_FLAG_DIRECT_IO,
   SG_FLAG_MMAP_IO,
   SG_INTERFACE_ID_ORIG,
+  SG_MAX_CDB_SIZE,
   SG_MAX_DXFER_LEN,
   type TransferDirection,
 } from '@sgv4/core';
 import type { SgAbi } from '../abi/c-abi.js';
-import { SG_MAX_CDB_SIZE, SG_MIN_CDB_SIZE } from '../constants.js';
+import { SG_MIN_CDB_SIZE } from '../constants.js';
 import type { UserMemory } from '../memory/user-memory.js';
 import { SgDriverError } from '../sg-driver-error.js';
 import type { SgIoHdr } from '../structs/sg-io-hdr.js';

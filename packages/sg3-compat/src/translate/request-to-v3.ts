@@ -15,9 +15,10 @@ import {
   SG_FLAG_Q_AT_HEAD,
   SG_FLAG_Q_AT_TAIL,
   SG_FLAG_UNUSED_LUN_INHIBIT,
+  SG_MAX_CDB_SIZE,
 } from '@sgv4/core';
 import type { SgAbi } from '../abi/c-abi.js';
-import { SG_MAX_CDB_SIZE, SG_MIN_CDB_SIZE } from '../constants.js';
+import { SG_MIN_CDB_SIZE } from '../constants.js';
 import { createSgIoHdr, type SgIoHdr } from '../structs/sg-io-hdr.js';
 import { dxferDirectionOf, queuePositionOf, type SgInterface } from './interface-rules.js';
 import type { SgV3Fields } from './request-from-v3.js';
