@@ -10,6 +10,8 @@ export default defineConfig({
     projects: [
       // One project per package: its unit tests, run on the host.
       'packages/*/vitest.config.ts',
+      // The documentation's checks (the site's browser check is a host test).
+      'docs/vitest.config.ts',
       ...(unitOnly ? [] : integrationProjects()),
     ],
   },
@@ -25,7 +27,11 @@ function integrationProjects() {
       resolve: { alias: sourceAliases },
       test: {
         name: 'host',
-        include: ['packages/*/test/**/*.host.test.ts'],
+        include: [
+          'packages/*/test/**/*.host.test.ts',
+          'docs/test/**/*.host.test.ts',
+          'examples/test/**/*.host.test.ts',
+        ],
         pool: 'forks',
         testTimeout: 300_000,
         hookTimeout: 300_000,
@@ -37,7 +43,11 @@ function integrationProjects() {
       resolve: { alias: sourceAliases },
       test: {
         name: 'lab',
-        include: ['packages/*/test/**/*.lab.test.ts'],
+        include: [
+          'packages/*/test/**/*.lab.test.ts',
+          'docs/test/**/*.lab.test.ts',
+          'examples/test/**/*.lab.test.ts',
+        ],
         pool: 'forks',
         // Under TCG emulation everything is several times slower than native.
         testTimeout: 120_000,
