@@ -10,8 +10,10 @@ export default defineConfig({
     projects: [
       // One project per package: its unit tests, run on the host.
       'packages/*/vitest.config.ts',
-      // The documentation's checks (the site's browser check is a host test).
+      // The documentation's checks: doc-tests of the guides' samples.
       'docs/vitest.config.ts',
+      // The example programs' own checks (their runs are host and lab tests).
+      'examples/vitest.config.ts',
       ...(unitOnly ? [] : integrationProjects()),
     ],
   },
