@@ -10,7 +10,7 @@ export default defineConfig({
     projects: [
       // One project per package: its unit tests, run on the host.
       'packages/*/vitest.config.ts',
-      // The documentation's checks: doc-tests of the guides' samples.
+      // The documentation's checks: doc-tests of the guides, the generated CLI reference.
       'docs/vitest.config.ts',
       // The example programs' own checks (their runs are host and lab tests).
       'examples/vitest.config.ts',
