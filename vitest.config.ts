@@ -14,6 +14,8 @@ export default defineConfig({
       'docs/vitest.config.ts',
       // The example programs' own checks (their runs are host and lab tests).
       'examples/vitest.config.ts',
+      // The benchmark report's reading and rendering (the benchmarks themselves never run in tests).
+      'bench/vitest.config.ts',
       ...(unitOnly ? [] : integrationProjects()),
     ],
   },
