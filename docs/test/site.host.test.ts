@@ -4,7 +4,7 @@
  * search finds API symbols, and screenshots of the landing page and a guide are saved in
  * `docs/screenshots/` for a person to look at before a release.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -102,6 +102,39 @@ describe('documentation site in Chromium', () => {
       await expect(page.locator('h1').first().textContent()).resolves.toContain(symbol);
     } finally {
       await page.close();
+    }
+  });
+
+  it('the check itself catches each kind of problem (on a small crafted site)', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'sgv4-docs-crafted-site-'));
+    const crafted = await serveStaticSite(root, PORTS);
+    try {
+      writeFileSync(
+        join(root, 'index.html'),
+        '<a href="b.html#there">ok</a> <a href="b.html#missing">anchor</a> <a href="nope.html">page</a> ' +
+          '<a href="https://example.org/">outside</a> <img src="gone.png" alt=""> ' +
+          "<script>console.error('boom')</script>",
+      );
+      writeFileSync(
+        join(root, 'b.html'),
+        '<h2 id="there">t</h2><script>throw new Error("uncaught")</script>',
+      );
+      const result = await checkSite({ root, origin: crafted.origin, context });
+      expect(result.pages).toEqual(['b.html', 'index.html']);
+      expect(result.externalLinks).toEqual(['https://example.org/']);
+      const found = result.problems.map((p) => `${p.kind} ${p.page}: ${p.detail}`);
+      expect(found).toEqual(
+        expect.arrayContaining([
+          'missing-anchor index.html: b.html#missing',
+          'broken-link index.html: nope.html does not exist',
+          'console-error index.html: boom',
+          `http-error index.html: 404 ${crafted.origin}gone.png`,
+          'page-error b.html: uncaught',
+        ]),
+      );
+    } finally {
+      await crafted.close();
+      rmSync(root, { recursive: true, force: true });
     }
   });
 
