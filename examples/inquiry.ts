@@ -9,7 +9,7 @@
  *
  * INQUIRY is allowed on a node opened read-only, so read permission on the node is enough.
  */
-// doctest: lab /dev/sg0 => /^Linux scsi_debug \S+ \(peripheral device type 0\)$/
+// doctest: lab /dev/sg0 => /^Linux scsi_debug \S+ \(peripheral device type 0\)$/m
 // doctest: lab /dev/bsg/0:0:0:0 => /^Linux scsi_debug /
 import {
   buildCdb,

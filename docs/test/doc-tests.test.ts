@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { rootCommand } from '@sgv4/cli';
 import { describe, expect, it } from 'vitest';
 import { checkInvocation, sgv4Arguments } from '../src/cli/cli-invocations.js';
-import { collectSamples, typeCheckSamples, writeSampleModules } from '../src/doctest/doc-tests.js';
+import { collectSamples, writeSampleModules } from '../src/doctest/doc-tests.js';
+import { typeCheckSamples } from '../src/doctest/type-check.js';
 import { describeDocTests } from './support/run-doc-tests.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));

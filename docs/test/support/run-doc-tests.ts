@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
-import { rootCommand, runCli } from '@sgv4/cli';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkInvocation, sgv4Arguments } from '../../src/cli/cli-invocations.js';
 import {
@@ -33,8 +32,12 @@ function capture(): { stream: Writable; text: () => string } {
   };
 }
 
-/** Runs `sgv4 <args...>` in-process; resolves to everything it printed (stdout, then stderr). */
+/**
+ * Runs `sgv4 <args...>` in-process; resolves to everything it printed (stdout, then stderr).
+ * The CLI is imported on first use only: a tier without console samples never loads it.
+ */
 export async function runSgv4(args: readonly string[]): Promise<{ status: number; output: string }> {
+  const { runCli } = await import('@sgv4/cli');
   const out = capture();
   const err = capture();
   const status = await runCli(args, { stdout: out.stream, stderr: err.stream });
@@ -60,6 +63,7 @@ export function describeDocTests(repoRoot: string, tier: DocTestTier): void {
         });
       } else {
         it(`${test.id} prints what the transcript shows`, async () => {
+          const { rootCommand } = await import('@sgv4/cli');
           for (const step of consoleSteps(test.block, sgv4Arguments)) {
             expect(checkInvocation(rootCommand, step.args)).toBeUndefined();
             const { output } = await runSgv4(step.args);
