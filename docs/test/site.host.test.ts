@@ -4,7 +4,7 @@
  * search finds API symbols, and screenshots of the landing page and a guide are saved in
  * `docs/screenshots/` for a person to look at before a release.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +16,9 @@ import { type StaticSite, serveStaticSite } from '../src/site/static-server.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const screenshotsDir = join(repoRoot, 'docs', 'screenshots');
+
+/** Debian's Chromium, installed by `sgv4 lab setup` with the lab's other peers. */
+const CHROMIUM = '/usr/bin/chromium';
 
 /** This test's port range (13400-13419 is reserved for the documentation's checks). */
 const PORTS = { first: 13400, last: 13419 };
@@ -35,13 +38,16 @@ let check: SiteCheckResult;
 const SETUP_TIMEOUT_MS = 900_000;
 
 beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} is missing: install Debian's chromium (sgv4 lab setup does, as root)`);
+  }
   const build = ensureFreshSite(repoRoot);
   console.log(build.built ? `site built in ${(build.buildMs / 1000).toFixed(1)} s` : 'site was fresh');
   site = await serveStaticSite(build.siteDir, PORTS);
   userDataDir = mkdtempSync(join(tmpdir(), 'sgv4-docs-chromium-'));
   // A fresh profile per run: nothing cached or remembered from an earlier run.
   context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: '/usr/bin/chromium',
+    executablePath: CHROMIUM,
     headless: true,
     args: [
       '--headless',

@@ -15,7 +15,7 @@ export interface ChartBar {
   readonly goal?: ReportGoal;
 }
 
-const WIDTH = 760;
+const WIDTH = 640;
 const LEFT = 12;
 const RIGHT = 70;
 const ROW = 38;
