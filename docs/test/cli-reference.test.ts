@@ -1,6 +1,6 @@
 /**
  * The CLI reference in the guides is what the CLI itself prints: the command table in
- * docs/guides/cli.md and the page docs/guides/cli-reference.md are regenerated from the command
+ * docs/guides/cli.md and the page docs/guides/commands.md are regenerated from the command
  * tree and each command's `--help`, and must equal the committed files (`pnpm docs:cli`).
  */
 import { fileURLToPath } from 'node:url';
@@ -25,8 +25,8 @@ describe('CLI reference', () => {
     expect(guide.actual, `docs/guides/cli.md ${FIX}`).toBe(guide.expected);
   });
 
-  it('docs/guides/cli-reference.md matches the CLI', async () => {
+  it('docs/guides/commands.md matches the CLI', async () => {
     const { reference } = await cliReferenceFiles(repoRoot, rootCommand, runCli);
-    expect(reference.actual, `docs/guides/cli-reference.md ${FIX}`).toBe(reference.expected);
+    expect(reference.actual, `docs/guides/commands.md ${FIX}`).toBe(reference.expected);
   });
 });

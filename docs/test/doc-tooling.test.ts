@@ -129,7 +129,7 @@ describe('CLI reference rendering', () => {
     expect(table.split('\n')).toEqual([
       '| command | what it does | usage |',
       '|---|---|---|',
-      '| [`sgv4 perm`](./cli-reference.md#sgv4-perm) | a\\|b &lt;c&gt; | `sgv4 perm --mode ro\\|rw` |',
+      '| [`sgv4 perm`](./commands.md#sgv4-perm) | a\\|b &lt;c&gt; | `sgv4 perm --mode ro\\|rw` |',
     ]);
     expect(headingAnchor(['lab', 'run'])).toBe('sgv4-lab-run');
   });

@@ -4,7 +4,7 @@
  * run in-process, gives its usage line, summary and options. Two outputs:
  *
  * - the command table in `docs/guides/cli.md`, between {@link TABLE_BEGIN} and {@link TABLE_END};
- * - `docs/guides/cli-reference.md`, the full `--help` of every command.
+ * - `docs/guides/commands.md`, the full `--help` of every command.
  *
  * `pnpm docs:cli` writes both; the docs unit test fails when the committed files differ.
  * @module
@@ -22,7 +22,7 @@ export const TABLE_END = '<!-- END generated command table -->';
 /** The guide holding the table, relative to the repository root. */
 export const CLI_GUIDE = 'docs/guides/cli.md';
 /** The generated reference page, relative to the repository root. */
-export const CLI_REFERENCE = 'docs/guides/cli-reference.md';
+export const CLI_REFERENCE = 'docs/guides/commands.md';
 
 /** One command of the tree, as its help describes it. */
 export interface CliCommandEntry {
@@ -97,7 +97,7 @@ export function renderCommandTable(entries: readonly CliCommandEntry[]): string 
     .filter((e) => e.path.length > 0)
     .map(
       (e) =>
-        `| [\`${['sgv4', ...e.path].join(' ')}\`](./cli-reference.md#${headingAnchor(e.path)}) | ` +
+        `| [\`${['sgv4', ...e.path].join(' ')}\`](./commands.md#${headingAnchor(e.path)}) | ` +
         `${cell(e.summary)} | ${codeCell(e.usage)} |`,
     );
   return ['| command | what it does | usage |', '|---|---|---|', ...rows].join('\n');
@@ -107,10 +107,10 @@ export function renderCommandTable(entries: readonly CliCommandEntry[]): string 
 export function renderReferencePage(entries: readonly CliCommandEntry[]): string {
   const parts = [
     '---',
-    'title: CLI reference',
+    'title: Command reference',
     'group: Command line',
     '---',
-    '# CLI reference',
+    '# Command reference',
     '',
     'The `--help` of every `sgv4` command, in the order `sgv4 --help` lists them. This page is generated',
     'from the CLI itself (`pnpm docs:cli`); a unit test fails when it differs from what the CLI prints,',

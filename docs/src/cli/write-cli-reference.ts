@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `pnpm docs:cli`: regenerates the command table in docs/guides/cli.md and the page
- * docs/guides/cli-reference.md from the built CLI (run `pnpm build` first).
+ * docs/guides/commands.md from the built CLI (run `pnpm build` first).
  * @module
  */
 import { fileURLToPath } from 'node:url';
