@@ -43,6 +43,17 @@ describe('shellCommands', () => {
     expect(shellCommands('a x && b y; c | d || e')).toEqual([['a', 'x'], ['b', 'y'], ['c'], ['d'], ['e']]);
     expect(shellCommands("echo 'a#b' c\\ d")).toEqual([['echo', 'a#b', 'c d']]);
   });
+
+  it('leaves redirections out of the words', () => {
+    expect(shellCommands('sgv4 lab conformance --json > conformance.json')).toEqual([
+      ['sgv4', 'lab', 'conformance', '--json'],
+    ]);
+    expect(shellCommands('a x 2>&1 | b <in >>out; c &> log')).toEqual([['a', 'x'], ['b'], ['c']]);
+    expect(shellCommands("echo 'a > b' x2>y")).toEqual([['echo', 'a > b', 'x2']]);
+    expect(shellCommands('sgv4 <command> --help <hex...> > out')).toEqual([
+      ['sgv4', '<command>', '--help', '<hex...>'],
+    ]);
+  });
 });
 
 const tree: Command = {
