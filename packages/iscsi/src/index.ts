@@ -1,0 +1,17 @@
+/**
+ * `@sgv4/iscsi`: iSCSI (RFC 7143) in pure TypeScript over `node:net`.
+ *
+ * The initiator logs in with text negotiation and CHAP, carries SCSI commands with their task
+ * tags (ITT) and task attributes, flows data by immediate data, unsolicited Data-Out and R2T,
+ * holds back on the CmdSN window, and sends task management functions for real. The PDU codec,
+ * digests, negotiation and CHAP are pure and exported for tools and tests.
+ * @module
+ */
+export * from './digest/crc32c.js';
+export * from './errors.js';
+export * from './pdu/ahs.js';
+export * from './pdu/bhs-layouts.js';
+export * from './pdu/data-buffer-view.js';
+export * from './pdu/field-layout.js';
+export * from './pdu/lun.js';
+export * from './pdu/pdu-codec.js';
