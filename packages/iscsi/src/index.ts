@@ -7,6 +7,8 @@
  * digests, negotiation and CHAP are pure and exported for tools and tests.
  * @module
  */
+
+export * from './auth/chap.js';
 export * from './digest/crc32c.js';
 export * from './errors.js';
 export * from './pdu/ahs.js';
@@ -15,3 +17,7 @@ export * from './pdu/data-buffer-view.js';
 export * from './pdu/field-layout.js';
 export * from './pdu/lun.js';
 export * from './pdu/pdu-codec.js';
+export * from './text/keys.js';
+export * from './text/negotiation.js';
+export * from './text/text-codec.js';
+export * from './url/iscsi-url.js';
