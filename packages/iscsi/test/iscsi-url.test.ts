@@ -11,7 +11,10 @@ describe('libiscsi URLs (lib/init.c iscsi_parse_url)', () => {
       lun: 1,
     });
     expect(parseIscsiUrl('iscsi://host/iqn.x:y/0').port).toBe(3260);
-    expect(parseIscsiUrl('iscsi://host/iqn.x:a@b/0')).toMatchObject({ host: 'host', targetName: 'iqn.x:a@b' });
+    expect(parseIscsiUrl('iscsi://host/iqn.x:a@b/0')).toMatchObject({
+      host: 'host',
+      targetName: 'iqn.x:a@b',
+    });
   });
 
   it('credentials: user%password, user:password, mutual CHAP arguments', () => {

@@ -211,6 +211,8 @@ export class PduReader {
   #dataCrc = CRC32C_INIT;
   #digestBytes = new Uint8Array(4);
   #pdusRead = 0;
+  #paused = false;
+  #stash: Uint8Array[] = [];
 
   /** See {@link PduReaderOptions}. */
   constructor(options: PduReaderOptions) {
@@ -230,12 +232,48 @@ export class PduReader {
     return this.#state === 'bhs' && this.#headerFill === 0;
   }
 
+  /**
+   * Stops after the PDU being delivered: bytes pushed from now on are kept, unparsed, until
+   * {@link resume}. A login uses it on its final Login Response, so digests can be switched on
+   * before the next PDU is parsed (RFC 7143 §13.1: they start right after that response).
+   */
+  pause(): void {
+    this.#paused = true;
+  }
+
+  /** True while paused. */
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  /** Parses what arrived while paused, then carries on. */
+  resume(onPdu: (pdu: AnyPdu) => void): void {
+    this.#paused = false;
+    const stash = this.#stash;
+    this.#stash = [];
+    for (let i = 0; i < stash.length; i++) {
+      this.push(stash[i]!, onPdu);
+      if (this.#paused) {
+        this.#stash.push(...stash.slice(i + 1));
+        return;
+      }
+    }
+  }
+
   /** Consumes `chunk`, calling `onPdu` for every PDU it completes. Throws the first error (see the class note). */
   push(chunk: Uint8Array, onPdu: (pdu: AnyPdu) => void): void {
     if (this.#failed !== undefined) throw this.#failed;
+    if (this.#paused) {
+      this.#stash.push(chunk);
+      return;
+    }
     try {
       let at = 0;
       while (at < chunk.length) {
+        if (this.#paused) {
+          this.#stash.unshift(chunk.subarray(at));
+          return;
+        }
         if (this.#state === 'bhs' || this.#state === 'ahs') {
           const n = Math.min(this.#headerNeed - this.#headerFill, chunk.length - at);
           this.#header.set(chunk.subarray(at, at + n), this.#headerFill);
