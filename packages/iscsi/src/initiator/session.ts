@@ -438,7 +438,9 @@ export class IscsiSession extends EventEmitter<IscsiSessionEvents> {
     this.#targetPortalGroupTag = result.targetPortalGroupTag;
     this.#targetAlias = result.targetAlias;
     this.#attach(conn);
-    conn.resumeReading();
+    // PDUs that came right behind the final Login Response wait until the caller holds the
+    // session (and could attach listeners): after the login promise's continuations.
+    setImmediate(() => conn.resumeReading());
   }
 
   /**
@@ -493,7 +495,13 @@ export class IscsiSession extends EventEmitter<IscsiSessionEvents> {
     ];
     if (options.targetName !== undefined) {
       const maxBurst = intOption('maxBurstLength', options.maxBurstLength, 262144, 512, 2 ** 24 - 1);
-      const firstBurst = intOption('firstBurstLength', options.firstBurstLength, 262144, 512, 2 ** 24 - 1);
+      const firstBurst = intOption(
+        'firstBurstLength',
+        options.firstBurstLength,
+        Math.min(262144, maxBurst),
+        512,
+        2 ** 24 - 1,
+      );
       if (firstBurst > maxBurst) {
         throw new InvalidFieldError(
           'firstBurstLength',

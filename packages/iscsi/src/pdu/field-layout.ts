@@ -76,6 +76,8 @@ export interface FieldLayout<F extends Record<string, LayoutField> = Record<stri
   readonly name: string;
   /** The fields by name. */
   readonly fields: Readonly<F>;
+  /** The same fields as `[name, field]` pairs, in table order (what the codec walks). */
+  readonly entries: readonly (readonly [string, LayoutField])[];
 }
 
 /** Decoded values of a layout: one property per field, typed by its kind. */
@@ -108,7 +110,11 @@ export const field = {
 
 /** Freezes a table. */
 export function defineLayout<F extends Record<string, LayoutField>>(name: string, fields: F): FieldLayout<F> {
-  return Object.freeze({ name, fields: Object.freeze(fields) });
+  return Object.freeze({
+    name,
+    fields: Object.freeze(fields),
+    entries: Object.freeze(Object.entries(fields).map(([k, f]) => Object.freeze([k, f] as const))),
+  });
 }
 
 function readUint(bytes: Uint8Array, offset: number, n: number): number {
@@ -142,7 +148,7 @@ export function readLayoutField(bytes: Uint8Array, f: LayoutField): number | big
 /** Decodes every field of `layout` from a BHS. */
 export function decodeLayout<L extends FieldLayout>(layout: L, bytes: Uint8Array): LayoutValues<L> {
   const out: Record<string, unknown> = {};
-  for (const [name, f] of Object.entries(layout.fields)) out[name] = readLayoutField(bytes, f);
+  for (const [name, f] of layout.entries) out[name] = readLayoutField(bytes, f);
   return out as LayoutValues<L>;
 }
 
@@ -215,7 +221,7 @@ export function encodeLayout<L extends FieldLayout>(
   values: LayoutInput<L>,
   bytes: Uint8Array,
 ): void {
-  for (const [name, f] of Object.entries(layout.fields)) {
+  for (const [name, f] of layout.entries) {
     const v = (values as Record<string, unknown>)[name];
     if (v !== undefined) writeLayoutField(bytes, layout.name, name, f, v);
   }
