@@ -229,7 +229,8 @@ export interface IscsiSessionEvents {
   taskManagement: [TaskManagementOutcome & { readonly referencedTaskTag?: bigint }];
 }
 
-type SessionState = 'open' | 'recovering' | 'closing' | 'closed';
+/** A session's state: logged in, reconnecting after a loss, logging out, or closed for good. */
+export type SessionState = 'open' | 'recovering' | 'closing' | 'closed';
 
 interface ScsiTask {
   readonly kind: 'scsi';
