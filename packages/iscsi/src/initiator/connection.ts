@@ -3,7 +3,7 @@
  * header and data leave in one writev) and PDUs in (the streaming reader), and one end.
  * @module
  */
-import { Socket } from 'node:net';
+import { type OnReadOpts, Socket, type SocketConstructorOpts } from 'node:net';
 import { AbortedError, OsError, TimeoutError } from '@sgv4/core';
 import type { PduKind } from '../pdu/bhs-layouts.js';
 import {
@@ -19,6 +19,14 @@ import { formatPortal } from '../url/iscsi-url.js';
 
 /** Largest data segment during login (RFC 7143 §13.12: the default MaxRecvDataSegmentLength, 8192, applies until login completes). */
 export const LOGIN_MAX_DATA_SEGMENT_LENGTH = 8192;
+
+/** Size of the one buffer socket reads land in. */
+const RECEIVE_BUFFER_BYTES = 256 * 1024;
+
+/** Where the socket's reads go once the connection object exists. */
+interface ReceiveSink {
+  sink: ((chunk: Uint8Array) => void) | undefined;
+}
 
 /** Options of {@link IscsiConnection.connect}. */
 export interface ConnectOptions {
@@ -56,7 +64,7 @@ export class IscsiConnection {
   #onEnd: (end: ConnectionEnd) => void = () => {};
   #placeData: ((kind: PduKind, header: Uint8Array) => DataPlacement | undefined) | undefined;
 
-  private constructor(socket: Socket, portal: string) {
+  private constructor(socket: Socket, portal: string, receive: ReceiveSink) {
     this.#socket = socket;
     this.portal = portal;
     this.#reader = new PduReader({
@@ -65,7 +73,7 @@ export class IscsiConnection {
       placeData: (kind, header) => this.#placeData?.(kind, header),
     });
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => {
+    receive.sink = (chunk) => {
       if (this.#ended) return;
       try {
         this.#reader.push(chunk, (pdu) => {
@@ -74,7 +82,7 @@ export class IscsiConnection {
       } catch (error) {
         this.fail(error as Error, (error as Error).message);
       }
-    });
+    };
     socket.on('error', (error: Error & { code?: string }) => this.fail(error, describeSocketError(error)));
     socket.on('close', () => this.fail(undefined, 'closed by the target'));
     socket.on('end', () => this.fail(undefined, 'closed by the target'));
@@ -85,7 +93,20 @@ export class IscsiConnection {
     const portal = formatPortal(options.host, options.port);
     const timeoutMs = options.timeoutMs ?? 10_000;
     return new Promise((resolve, reject) => {
-      const socket = new Socket();
+      const receive: ReceiveSink = { sink: undefined };
+      // Reads land in one reused buffer (no allocation per read): the PDU reader copies every
+      // byte out (headers into its own buffer, data into the caller's or a fresh one).
+      // (Node accepts `onread` in the Socket constructor since v12; its types list it only for connect().)
+      const socketOptions: SocketConstructorOpts & { onread: OnReadOpts } = {
+        onread: {
+          buffer: Buffer.allocUnsafe(RECEIVE_BUFFER_BYTES),
+          callback: (n: number, buffer: Uint8Array) => {
+            receive.sink?.(buffer.subarray(0, n));
+            return true;
+          },
+        },
+      };
+      const socket = new Socket(socketOptions);
       const done = (error?: Error) => {
         clearTimeout(timer);
         options.signal?.removeEventListener('abort', onAbort);
@@ -93,7 +114,7 @@ export class IscsiConnection {
         if (error) {
           socket.destroy();
           reject(error);
-        } else resolve(new IscsiConnection(socket, portal));
+        } else resolve(new IscsiConnection(socket, portal, receive));
       };
       const onError = (error: Error) => {
         const os = OsError.fromNodeError(error, 'connect');

@@ -260,7 +260,8 @@ interface ScsiTask {
   dataInReceived: number;
   nextDataSN: number;
   nextR2TSN: number;
-  timer: NodeJS.Timeout | undefined;
+  /** When the command times out (performance.now() ms), 0 for never. */
+  deadline: number;
   onAbort: (() => void) | undefined;
 }
 
@@ -377,6 +378,8 @@ export class IscsiSession extends EventEmitter<IscsiSessionEvents> {
   #pinging = false;
   #closeReason = '';
   #unref = false;
+  #deadlineTimer: NodeJS.Timeout | undefined;
+  #deadlineAt = 0;
   #drainWaiters: (() => void)[] = [];
 
   private constructor(
@@ -671,11 +674,8 @@ export class IscsiSession extends EventEmitter<IscsiSessionEvents> {
       task.reject = reject;
       this.#tasks.set(task.itt, task);
       if (task.timeoutMs > 0) {
-        task.timer = setTimeout(
-          () => this.#giveUp(task, new TimeoutError(this.#describe(task), task.timeoutMs)),
-          task.timeoutMs,
-        );
-        if (this.#unref) task.timer.unref();
+        task.deadline = task.startedAt + task.timeoutMs;
+        this.#armDeadline(task.deadline);
       }
       const signal = command.signal;
       if (signal) {
@@ -783,7 +783,7 @@ export class IscsiSession extends EventEmitter<IscsiSessionEvents> {
       dataInReceived: 0,
       nextDataSN: 0,
       nextR2TSN: 0,
-      timer: undefined,
+      deadline: 0,
       onAbort: undefined,
     };
   }
@@ -884,6 +884,35 @@ export class IscsiSession extends EventEmitter<IscsiSessionEvents> {
     };
   }
 
+  /**
+   * One timer for all command timeouts, armed for the earliest deadline (a timer per command
+   * would allocate and churn the timer lists at every command). When it fires, every command
+   * whose deadline passed times out, and it is armed again for the next one.
+   */
+  #armDeadline(deadline: number): void {
+    if (this.#deadlineTimer !== undefined && deadline >= this.#deadlineAt) return;
+    if (this.#deadlineTimer !== undefined) clearTimeout(this.#deadlineTimer);
+    this.#deadlineAt = deadline;
+    this.#deadlineTimer = setTimeout(
+      () => this.#expireDeadlines(),
+      Math.max(0, deadline - performance.now()),
+    );
+    if (this.#unref) this.#deadlineTimer.unref();
+  }
+
+  #expireDeadlines(): void {
+    this.#deadlineTimer = undefined;
+    const now = performance.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const task of [...this.#tasks.values()]) {
+      if (task.kind !== 'scsi' || task.deadline === 0) continue;
+      if (task.deadline <= now + 1)
+        this.#giveUp(task, new TimeoutError(this.#describe(task), task.timeoutMs));
+      else next = Math.min(next, task.deadline);
+    }
+    if (next !== Number.POSITIVE_INFINITY) this.#armDeadline(next);
+  }
+
   /** The caller gets `error` now; the command, if the target has it, is aborted in the background (ABORT TASK, then LU reset). */
   #giveUp(task: ScsiTask, error: Error): void {
     if (task.settled) return;
@@ -930,8 +959,7 @@ export class IscsiSession extends EventEmitter<IscsiSessionEvents> {
   #settle(task: ScsiTask, result: IscsiCommandResult | undefined, error?: Error): void {
     if (task.settled) return;
     task.settled = true;
-    if (task.timer) clearTimeout(task.timer);
-    task.timer = undefined;
+    task.deadline = 0;
     if (task.onAbort) task.request.signal?.removeEventListener('abort', task.onAbort);
     task.onAbort = undefined;
     if (result) task.resolve(result);
@@ -1664,6 +1692,8 @@ export class IscsiSession extends EventEmitter<IscsiSessionEvents> {
   }
 
   #failEverything(error: Error): void {
+    if (this.#deadlineTimer !== undefined) clearTimeout(this.#deadlineTimer);
+    this.#deadlineTimer = undefined;
     for (const q of this.#queue) if (!('task' in q)) q.reject(error);
     this.#queue = [];
     for (const task of [...this.#tasks.values()]) {
@@ -1681,12 +1711,14 @@ export class IscsiSession extends EventEmitter<IscsiSessionEvents> {
   unref(): void {
     this.#unref = true;
     this.#conn.unref();
+    this.#deadlineTimer?.unref();
   }
 
   /** Undoes {@link unref}. */
   ref(): void {
     this.#unref = false;
     this.#conn.ref();
+    this.#deadlineTimer?.ref();
   }
 
   // ---------------------------------------------------------------- keepalive

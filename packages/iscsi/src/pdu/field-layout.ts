@@ -117,6 +117,30 @@ export function defineLayout<F extends Record<string, LayoutField>>(name: string
   });
 }
 
+function writeU32(bytes: Uint8Array, offset: number, v: number): void {
+  bytes[offset] = v >>> 24;
+  bytes[offset + 1] = (v >>> 16) & 0xff;
+  bytes[offset + 2] = (v >>> 8) & 0xff;
+  bytes[offset + 3] = v & 0xff;
+}
+
+// The LUN field of consecutive PDUs is nearly always the same: remember the last one decoded,
+// so the hot path makes no bigint.
+let lastU64High = 0;
+let lastU64Low = 0;
+let lastU64 = 0n;
+
+function readU64(bytes: Uint8Array, offset: number): bigint {
+  const high = readUint(bytes, offset, 4);
+  const low = readUint(bytes, offset + 4, 4);
+  if (high !== lastU64High || low !== lastU64Low) {
+    lastU64High = high;
+    lastU64Low = low;
+    lastU64 = (BigInt(high) << 32n) | BigInt(low);
+  }
+  return lastU64;
+}
+
 function readUint(bytes: Uint8Array, offset: number, n: number): number {
   let v = 0;
   for (let i = 0; i < n; i++) v = v * 256 + bytes[offset + i]!;
@@ -135,7 +159,7 @@ export function readLayoutField(bytes: Uint8Array, f: LayoutField): number | big
     case 'u32':
       return readUint(bytes, f.offset, 4);
     case 'u64':
-      return (BigInt(readUint(bytes, f.offset, 4)) << 32n) | BigInt(readUint(bytes, f.offset + 4, 4));
+      return readU64(bytes, f.offset);
     case 'flag':
       return (bytes[f.offset]! & f.mask) !== 0;
     case 'bits':
@@ -152,9 +176,13 @@ export function decodeLayout<L extends FieldLayout>(layout: L, bytes: Uint8Array
   return out as LayoutValues<L>;
 }
 
-function uintMax(kind: UintField['kind']): number {
-  return { u8: 0xff, u16: 0xffff, u24: 0xffffff, u32: 0xffffffff }[kind];
-}
+const UINT_BYTES: Readonly<Record<UintField['kind'], number>> = { u8: 1, u16: 2, u24: 3, u32: 4 };
+const UINT_MAX: Readonly<Record<UintField['kind'], number>> = {
+  u8: 0xff,
+  u16: 0xffff,
+  u24: 0xffffff,
+  u32: 0xffffffff,
+};
 
 /**
  * Writes one field, validating its value: InvalidFieldError named `<layout>.<field>` with the
@@ -167,39 +195,39 @@ export function writeLayoutField(
   f: LayoutField,
   value: unknown,
 ): void {
-  const fieldName = `${layoutName}.${name}`;
   switch (f.kind) {
     case 'u8':
     case 'u16':
     case 'u24':
     case 'u32': {
-      const max = uintMax(f.kind);
+      const max = UINT_MAX[f.kind];
       if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) {
-        throw new InvalidFieldError(fieldName, `must be an integer in 0..${max}`, value);
+        throw new InvalidFieldError(`${layoutName}.${name}`, `must be an integer in 0..${max}`, value);
       }
       let v = value;
-      const n = { u8: 1, u16: 2, u24: 3, u32: 4 }[f.kind];
-      for (let i = n - 1; i >= 0; i--) {
+      for (let i = UINT_BYTES[f.kind] - 1; i >= 0; i--) {
         bytes[f.offset + i] = v & 0xff;
-        v = Math.floor(v / 256);
+        v = (v - (v & 0xff)) / 256;
       }
       return;
     }
     case 'u64': {
       if (typeof value !== 'bigint' || value < 0n || value > 0xffff_ffff_ffff_ffffn) {
-        throw new InvalidFieldError(fieldName, 'must be a bigint in 0..2^64-1', value);
+        throw new InvalidFieldError(`${layoutName}.${name}`, 'must be a bigint in 0..2^64-1', value);
       }
-      for (let i = 7; i >= 0; i--) bytes[f.offset + i] = Number((value >> BigInt((7 - i) * 8)) & 0xffn);
+      writeU32(bytes, f.offset, Number(value >> 32n));
+      writeU32(bytes, f.offset + 4, Number(value & 0xffff_ffffn));
       return;
     }
     case 'flag':
-      if (typeof value !== 'boolean') throw new InvalidFieldError(fieldName, 'must be a boolean', value);
+      if (typeof value !== 'boolean')
+        throw new InvalidFieldError(`${layoutName}.${name}`, 'must be a boolean', value);
       bytes[f.offset] = value ? bytes[f.offset]! | f.mask : bytes[f.offset]! & ~f.mask;
       return;
     case 'bits': {
       const max = (1 << f.width) - 1;
       if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) {
-        throw new InvalidFieldError(fieldName, `must be an integer in 0..${max}`, value);
+        throw new InvalidFieldError(`${layoutName}.${name}`, `must be an integer in 0..${max}`, value);
       }
       const mask = max << f.shift;
       bytes[f.offset] = (bytes[f.offset]! & ~mask) | (value << f.shift);
@@ -207,7 +235,11 @@ export function writeLayoutField(
     }
     case 'bytes':
       if (!(value instanceof Uint8Array) || value.length > f.length) {
-        throw new InvalidFieldError(fieldName, `must be a Uint8Array of at most ${f.length} bytes`, value);
+        throw new InvalidFieldError(
+          `${layoutName}.${name}`,
+          `must be a Uint8Array of at most ${f.length} bytes`,
+          value,
+        );
       }
       bytes.fill(0, f.offset, f.offset + f.length);
       bytes.set(value, f.offset);

@@ -110,7 +110,9 @@ export function encodePdu(pdu: AnyOutgoingPdu, digests: DigestSettings = NO_DIGE
   }
   const ahs = pdu.ahs === undefined || pdu.ahs.length === 0 ? undefined : encodeAhs(pdu.ahs);
   const ahsLength = ahs?.length ?? 0;
-  const header = new Uint8Array(BHS_LENGTH + ahsLength + (digests.header ? 4 : 0));
+  // A Buffer from Node's pool: the socket takes it as is (a plain Uint8Array would be wrapped
+  // into a Buffer at every write).
+  const header = Buffer.allocUnsafe(BHS_LENGTH + ahsLength + (digests.header ? 4 : 0)).fill(0);
   header[0] = (pdu.immediate ? 0x40 : 0) | Opcode[pdu.kind];
   encodeLayout(BHS_LAYOUTS[pdu.kind], pdu.header as never, header);
   header[4] = ahsLength / 4;
@@ -260,18 +262,22 @@ export class PduReader {
     }
   }
 
-  /** Consumes `chunk`, calling `onPdu` for every PDU it completes. Throws the first error (see the class note). */
+  /**
+   * Consumes `chunk`, calling `onPdu` for every PDU it completes. Throws the first error (see
+   * the class note). Every byte is copied out, so the caller may reuse `chunk` afterwards.
+   */
   push(chunk: Uint8Array, onPdu: (pdu: AnyPdu) => void): void {
     if (this.#failed !== undefined) throw this.#failed;
+    // Chunks kept for later are copied: the caller may reuse its read buffer.
     if (this.#paused) {
-      this.#stash.push(chunk);
+      this.#stash.push(chunk.slice());
       return;
     }
     try {
       let at = 0;
       while (at < chunk.length) {
         if (this.#paused) {
-          this.#stash.unshift(chunk.subarray(at));
+          this.#stash.unshift(chunk.slice(at));
           return;
         }
         if (this.#state === 'bhs' || this.#state === 'ahs') {
