@@ -306,6 +306,30 @@ describe('the CmdSN window', () => {
   });
 });
 
+describe('settling and logout', () => {
+  it('an already aborted signal frees the tag at once; logout waits for the commands in flight', async () => {
+    const order: string[] = [];
+    const session = await setUp(async (conn) => {
+      await acceptLogin(conn);
+      const cmd = await conn.expect('SCSI_COMMAND');
+      order.push(`command ${cmd.header.itt}`);
+      await new Promise((r) => setTimeout(r, 50));
+      respond(conn, cmd);
+      const logout = await conn.expect('LOGOUT_REQUEST');
+      order.push('logout');
+      conn.send({ kind: 'LOGOUT_RESPONSE', header: { final: true, itt: logout.header.itt, statSN: conn.statSN++ } });
+    });
+    const aborted = session.execute({ cdb: TUR, tag: 9n, signal: AbortSignal.abort('never mind') });
+    await expect(aborted).rejects.toBeInstanceOf(AbortedError);
+    const running = session.execute({ cdb: TUR, tag: 9n }); // the tag is free again
+    const loggedOut = session.logout();
+    await expect(session.execute({ cdb: TUR })).rejects.toThrow(/logging out/);
+    expect((await running).status).toBe(0);
+    await loggedOut;
+    expect(order).toEqual(['command 9', 'logout']);
+  });
+});
+
 describe('asynchronous messages', () => {
   it('reports a SCSI async event with its sense, and logs out when the target asks', async () => {
     const session = await setUp(async (conn) => {

@@ -378,9 +378,12 @@ export class IscsiSession extends EventEmitter<IscsiSessionEvents> {
   #pinging = false;
   #closeReason = '';
   #unref = false;
+  /** The target asked for a logout: nothing new is sent until the session logged in again. */
+  #quiescing = false;
   #deadlineTimer: NodeJS.Timeout | undefined;
   #deadlineAt = 0;
-  #drainWaiters: (() => void)[] = [];
+  /** Waiting for the commands in flight (and, with `queue`, the queued ones) to finish. */
+  #drainWaiters: { readonly queue: boolean; readonly resolve: () => void }[] = [];
 
   private constructor(
     options: IscsiSessionOptions,
@@ -816,7 +819,11 @@ export class IscsiSession extends EventEmitter<IscsiSessionEvents> {
 
   /** Sends queued requests while there is room, in order. */
   #pump(): void {
-    while (this.#queue.length > 0 && (this.#state === 'open' || this.#state === 'closing')) {
+    while (
+      this.#queue.length > 0 &&
+      !this.#quiescing &&
+      (this.#state === 'open' || this.#state === 'closing')
+    ) {
       const next = this.#queue[0]!;
       if ('task' in next && this.#scsiOutstanding >= this.#queueDepth) return;
       const cmdSN = this.#window.take();
@@ -918,14 +925,13 @@ export class IscsiSession extends EventEmitter<IscsiSessionEvents> {
     if (task.settled) return;
     this.#settle(task, undefined, error);
     const queuedAt = this.#queue.findIndex((q) => 'task' in q && q.task === task);
-    if (queuedAt >= 0) {
-      // Never sent: nothing to abort at the target.
-      this.#queue.splice(queuedAt, 1);
+    if (queuedAt >= 0) this.#queue.splice(queuedAt, 1);
+    if (!task.sent) {
+      // Never sent (queued, or still reading its data source): nothing to abort at the target.
       this.#release(task);
       return;
     }
-    if (!task.sent || this.#state !== 'open') return;
-    void this.#abortInBackground(task);
+    if (this.#state === 'open' || this.#state === 'closing') void this.#abortInBackground(task);
   }
 
   async #abortInBackground(task: ScsiTask): Promise<void> {
@@ -974,9 +980,8 @@ export class IscsiSession extends EventEmitter<IscsiSessionEvents> {
       task.sent = false;
       this.#scsiOutstanding--;
     }
-    if (this.#drainWaiters.length > 0 && this.#scsiOutstanding === 0)
-      for (const w of this.#drainWaiters.splice(0)) w();
     this.#pump();
+    this.#checkDrained();
   }
 
   // ---------------------------------------------------------------- incoming PDUs
@@ -1368,9 +1373,10 @@ export class IscsiSession extends EventEmitter<IscsiSessionEvents> {
   }
 
   async #logoutRequested(seconds: number): Promise<void> {
-    if (this.#state !== 'open') return;
+    if (this.#state !== 'open' || this.#quiescing) return;
+    this.#quiescing = true;
     const deadline = Math.max(1, seconds) * 1000;
-    await Promise.race([this.#drain(), new Promise((r) => setTimeout(r, deadline).unref())]);
+    await Promise.race([this.#drain(false), new Promise((r) => setTimeout(r, deadline).unref())]);
     try {
       await this.#sendLogout(0);
     } catch {
@@ -1621,9 +1627,22 @@ export class IscsiSession extends EventEmitter<IscsiSessionEvents> {
 
   // ---------------------------------------------------------------- logout and close
 
-  #drain(): Promise<void> {
-    if (this.#scsiOutstanding === 0 && this.#queue.length === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#drainWaiters.push(resolve));
+  /** Resolves once no command is in flight (and, with `queue`, none is waiting either). */
+  #drain(queue: boolean): Promise<void> {
+    return new Promise((resolve) => {
+      this.#drainWaiters.push({ queue, resolve });
+      this.#checkDrained();
+    });
+  }
+
+  #checkDrained(): void {
+    if (this.#drainWaiters.length === 0 || this.#scsiOutstanding > 0) return;
+    const queued = this.#queue.some((q) => 'task' in q);
+    this.#drainWaiters = this.#drainWaiters.filter((w) => {
+      if (w.queue && queued) return true;
+      w.resolve();
+      return false;
+    });
   }
 
   async #sendLogout(reasonCode: number): Promise<void> {
@@ -1660,7 +1679,7 @@ export class IscsiSession extends EventEmitter<IscsiSessionEvents> {
     if (this.#state === 'closed') return;
     if (this.#state === 'open') {
       this.#state = 'closing';
-      await this.#drain();
+      await this.#drain(true);
       try {
         await this.#sendLogout(0);
       } finally {
@@ -1704,7 +1723,7 @@ export class IscsiSession extends EventEmitter<IscsiSessionEvents> {
     }
     this.#tasks.clear();
     this.#scsiOutstanding = 0;
-    for (const w of this.#drainWaiters.splice(0)) w();
+    for (const w of this.#drainWaiters.splice(0)) w.resolve();
   }
 
   /** Lets the process exit while the session is idle (as node-usb's `unref()`); commands in flight still finish. */
@@ -1774,6 +1793,7 @@ export class IscsiSession extends EventEmitter<IscsiSessionEvents> {
       return;
     }
     this.#state = 'recovering';
+    this.#quiescing = false;
     // Commands the target had: sent again once, in their CmdSN order, ahead of the queue;
     // a command already reissued once fails (never reported written without an answer).
     const inFlight = [...this.#tasks.values()]
