@@ -317,7 +317,10 @@ describe('settling and logout', () => {
       respond(conn, cmd);
       const logout = await conn.expect('LOGOUT_REQUEST');
       order.push('logout');
-      conn.send({ kind: 'LOGOUT_RESPONSE', header: { final: true, itt: logout.header.itt, statSN: conn.statSN++ } });
+      conn.send({
+        kind: 'LOGOUT_RESPONSE',
+        header: { final: true, itt: logout.header.itt, statSN: conn.statSN++ },
+      });
     });
     const aborted = session.execute({ cdb: TUR, tag: 9n, signal: AbortSignal.abort('never mind') });
     await expect(aborted).rejects.toBeInstanceOf(AbortedError);
