@@ -5,13 +5,16 @@
  * answer spread over PDUs, login refusals.
  */
 import { once } from 'node:events';
-import { AbortedError, HostStatus, SenseKey } from '@sgv4/core';
+import { AbortedError, HostStatus, InvalidFieldError, SenseKey, Sgv4Error } from '@sgv4/core';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   AhsType,
+  BHS_LAYOUTS,
   encodePduToBytes,
   encodeText,
   fullCdb,
+  type IscsiCommandResult,
   IscsiConnectionLostError,
   IscsiDigestError,
   IscsiLoginError,
@@ -520,4 +523,71 @@ describe('discovery', () => {
     expect(found.map((t) => t.targetName)).toEqual(names);
     expect(found[59]!.portals).toEqual([{ host: '127.0.0.1', port: 3319, portalGroupTag: 1 }]);
   });
+});
+
+describe('fuzzing the session with target PDUs', () => {
+  it('random target PDUs never crash it: every command settles with a response or a typed error', async () => {
+    const targetKinds = [
+      'NOP_IN',
+      'SCSI_RESPONSE',
+      'TASK_MANAGEMENT_RESPONSE',
+      'TEXT_RESPONSE',
+      'DATA_IN',
+      'LOGOUT_RESPONSE',
+      'R2T',
+      'ASYNC_MESSAGE',
+      'REJECT',
+    ] as const;
+    const pduArb = fc.record({
+      kind: fc.constantFrom(...targetKinds),
+      seed: fc.array(fc.integer({ min: 0, max: 0xffffffff }), { minLength: 20, maxLength: 20 }),
+      itt: fc.oneof(fc.constant(-1), fc.integer({ min: 0, max: 3 }), fc.constant(RESERVED_TAG)),
+      data: fc.uint8Array({ maxLength: 300 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(pduArb, { minLength: 1, maxLength: 6 }), async (pdus) => {
+        const session = await setUp(async (conn) => {
+          await acceptLogin(conn);
+          const cmd = await conn.expect('SCSI_COMMAND');
+          for (const p of pdus) {
+            const layout = BHS_LAYOUTS[p.kind];
+            const header: Record<string, unknown> = {};
+            for (const [i, [name, f]] of layout.entries.entries()) {
+              const r = p.seed[i % p.seed.length]!;
+              header[name] =
+                f.kind === 'flag'
+                  ? (r & 1) === 1
+                  : f.kind === 'bits'
+                    ? r % (1 << f.width)
+                    : f.kind === 'u64'
+                      ? BigInt(r)
+                      : f.kind === 'bytes'
+                        ? new Uint8Array(f.length).fill(r & 0xff)
+                        : f.kind === 'u8'
+                          ? r & 0xff
+                          : f.kind === 'u16'
+                            ? r & 0xffff
+                            : f.kind === 'u24'
+                              ? r & 0xffffff
+                              : r;
+            }
+            header.itt = p.itt === -1 ? cmd.header.itt : p.itt;
+            conn.send({ kind: p.kind, header, data: p.data } as never);
+          }
+          await new Promise((r) => setTimeout(r, 20));
+          conn.close();
+        });
+        const outcome: unknown = await session
+          .execute({ cdb: READ10, dataIn: new Uint8Array(4096), timeoutMs: 2000 })
+          .catch((e: unknown) => e);
+        if (outcome instanceof Error) {
+          expect(outcome instanceof Sgv4Error || outcome instanceof InvalidFieldError).toBe(true);
+        } else expect(typeof (outcome as IscsiCommandResult).status).toBe('number');
+        session.close();
+        await target?.close();
+        target = undefined;
+      }),
+      { numRuns: 40 },
+    );
+  }, 60_000);
 });
