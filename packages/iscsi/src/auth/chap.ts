@@ -241,3 +241,118 @@ export class ChapInitiator {
     return this.#targetChallenge;
   }
 }
+
+/** Options of a {@link ChapAuthenticator}. */
+export interface ChapAuthenticatorOptions {
+  /** The secret of an initiator CHAP name, or undefined for a name the target does not know. */
+  readonly secretOf: (username: string) => string | Uint8Array | undefined;
+  /** The target's own name and secret, for mutual CHAP (without it, mutual CHAP is refused). */
+  readonly targetCredentials?: ChapCredentials;
+  /** CHAP_A values the target accepts, in its preference order (default MD5 only). */
+  readonly algorithms?: readonly ChapAlgorithm[];
+  /** Source of challenges (tests pass a fixed one). */
+  readonly challenge?: (algorithm: ChapAlgorithm) => Uint8Array;
+}
+
+/** Why a CHAP exchange failed on the target side (the login then fails with status 2/01). */
+export class ChapAuthenticationError extends IscsiProtocolError {}
+
+/**
+ * The target's side of CHAP, step by step: {@link select} an algorithm from the initiator's
+ * CHAP_A and issue the challenge, then {@link verify} its CHAP_N/CHAP_R (and answer its own
+ * challenge for mutual CHAP). Failures throw {@link ChapAuthenticationError}.
+ */
+export class ChapAuthenticator {
+  readonly #options: ChapAuthenticatorOptions;
+  #algorithm: ChapAlgorithm | undefined;
+  #identifier = 0;
+  #challenge: Uint8Array | undefined;
+  #username: string | undefined;
+
+  /** See {@link ChapAuthenticatorOptions}. */
+  constructor(options: ChapAuthenticatorOptions) {
+    this.#options = options;
+  }
+
+  /** The CHAP name the initiator authenticated as (after {@link verify}). */
+  get username(): string | undefined {
+    return this.#username;
+  }
+
+  /** From the initiator's CHAP_A list: CHAP_A (the pick), CHAP_I and CHAP_C (RFC 7143 §12.1.3). */
+  select(offer: string | undefined): TextPair[] {
+    const accepted = this.#options.algorithms ?? [ChapAlgorithm.MD5];
+    const offered = (offer ?? '').split(',').map((v) => parseNumericalValue(v));
+    const pick = offered.find(
+      (a): a is ChapAlgorithm => a !== undefined && accepted.includes(a as ChapAlgorithm),
+    );
+    if (pick === undefined) {
+      throw new ChapAuthenticationError(
+        `CHAP_A=${offer ?? ''}`,
+        `none of the offered algorithms is accepted (${accepted.join(',')})`,
+      );
+    }
+    this.#algorithm = pick;
+    this.#identifier = randomBytes(1)[0]!;
+    this.#challenge = (this.#options.challenge ?? newChallenge)(pick);
+    return [
+      ['CHAP_A', String(pick)],
+      ['CHAP_I', String(this.#identifier)],
+      ['CHAP_C', encodeBinaryValue(this.#challenge)],
+    ];
+  }
+
+  /**
+   * Checks the initiator's CHAP_N/CHAP_R; for mutual CHAP (the initiator sent CHAP_I and
+   * CHAP_C) returns the target's CHAP_N and CHAP_R, else nothing.
+   */
+  verify(keys: ReadonlyMap<string, string>): TextPair[] {
+    const algorithm = this.#algorithm;
+    const challenge = this.#challenge;
+    if (algorithm === undefined || challenge === undefined) {
+      throw new ChapAuthenticationError('CHAP response', 'arrived before the challenge (RFC 7143 §12.1.3)');
+    }
+    const n = keys.get('CHAP_N');
+    const r = keys.get('CHAP_R');
+    if (n === undefined || r === undefined)
+      throw new ChapAuthenticationError('CHAP response', 'CHAP_N and CHAP_R are required');
+    const secret = this.#options.secretOf(n);
+    if (secret === undefined) throw new ChapAuthenticationError(`CHAP_N=${n}`, 'no such CHAP account');
+    const got = decodeBinaryValue(r, 'CHAP_R');
+    if (!equalBytes(got, chapResponse(algorithm, this.#identifier, secret, challenge))) {
+      throw new ChapAuthenticationError(
+        `CHAP_R of ${n}`,
+        'the initiator does not know the secret (response mismatch)',
+      );
+    }
+    this.#username = n;
+    const i = keys.get('CHAP_I');
+    const c = keys.get('CHAP_C');
+    if (i === undefined && c === undefined) return [];
+    const mine = this.#options.targetCredentials;
+    if (mine === undefined)
+      throw new ChapAuthenticationError('mutual CHAP', 'the target has no credentials to prove itself with');
+    const identifier = i === undefined ? undefined : parseNumericalValue(i);
+    if (identifier === undefined || identifier > 255 || c === undefined) {
+      throw new ChapAuthenticationError(`CHAP_I=${i}`, 'mutual CHAP needs CHAP_I in 0..255 and CHAP_C');
+    }
+    const theirs = decodeBinaryValue(c, 'CHAP_C');
+    if (theirs.length === 0 || equalBytes(theirs, challenge)) {
+      // Our own challenge sent back: a reflection attack (RFC 7143 §12.1.3).
+      throw new ChapAuthenticationError(
+        'mutual CHAP: CHAP_C',
+        'must be a new challenge, not the target one reflected',
+      );
+    }
+    if (equalBytes(secretBytes(mine.secret), secretBytes(secret))) {
+      throw new ChapAuthenticationError(
+        'mutual CHAP',
+        'the two directions must not share a secret (RFC 7143 §12.1.3)',
+      );
+    }
+    return [
+      ['CHAP_N', mine.username],
+      ['CHAP_R', encodeBinaryValue(chapResponse(algorithm, identifier, mine.secret, theirs))],
+    ];
+  }
+}
