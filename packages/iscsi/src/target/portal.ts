@@ -125,7 +125,6 @@ export class IscsiPortal extends EventEmitter<IscsiPortalEvents> {
   /** The embedded target. */
   readonly target: ScsiTarget;
   readonly #server: Server;
-  readonly #options: IscsiPortalOptions;
   readonly #connections = new Set<Connection>();
   readonly #loginContext: Omit<TargetLoginContext, 'allocateTsih'>;
   readonly #sessionContext: TargetSessionContext;
@@ -134,7 +133,6 @@ export class IscsiPortal extends EventEmitter<IscsiPortalEvents> {
 
   private constructor(options: IscsiPortalOptions, server: Server, address: AddressInfo) {
     super();
-    this.#options = options;
     this.#server = server;
     this.#address = address;
     this.target = options.target;

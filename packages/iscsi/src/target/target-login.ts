@@ -321,7 +321,11 @@ const IDENTITY_KEYS = new Set(['InitiatorName', 'InitiatorAlias', 'TargetName', 
 
 function dedupe(pairs: TextPair[]): TextPair[] {
   const seen = new Set<string>();
-  return pairs.filter(([k]) => (seen.has(k) ? false : (seen.add(k), true)));
+  return pairs.filter(([k]) => {
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

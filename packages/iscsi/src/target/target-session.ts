@@ -508,10 +508,22 @@ export class TargetSession {
     // and nothing else: the PDU stream itself is intact, so the session goes on.
     if (h.ttt === RESERVED_TAG) {
       const u = task.unsolicited;
-      if (u === undefined) return this.#failTask(task, Asc.UNEXPECTED_UNSOLICITED_DATA);
-      if (h.dataSN !== u.nextDataSN) return this.#failTask(task, Asc.DATA_PHASE_ERROR);
-      if (h.bufferOffset !== u.nextOffset) return this.#failTask(task, Asc.DATA_OFFSET_ERROR);
-      if (h.bufferOffset + length > u.limit) return this.#failTask(task, Asc.TOO_MUCH_WRITE_DATA);
+      if (u === undefined) {
+        this.#failTask(task, Asc.UNEXPECTED_UNSOLICITED_DATA);
+        return;
+      }
+      if (h.dataSN !== u.nextDataSN) {
+        this.#failTask(task, Asc.DATA_PHASE_ERROR);
+        return;
+      }
+      if (h.bufferOffset !== u.nextOffset) {
+        this.#failTask(task, Asc.DATA_OFFSET_ERROR);
+        return;
+      }
+      if (h.bufferOffset + length > u.limit) {
+        this.#failTask(task, Asc.TOO_MUCH_WRITE_DATA);
+        return;
+      }
       this.#take(task, pdu, h.bufferOffset, length);
       u.nextDataSN++;
       u.nextOffset += length;
@@ -520,15 +532,30 @@ export class TargetSession {
       return;
     }
     const r2t = task.r2ts.get(h.ttt);
-    if (r2t === undefined) return this.#failTask(task, Asc.INVALID_TARGET_PORT_TRANSFER_TAG);
-    if (h.dataSN !== r2t.nextDataSN) return this.#failTask(task, Asc.DATA_PHASE_ERROR);
-    if (h.bufferOffset !== r2t.nextOffset) return this.#failTask(task, Asc.DATA_OFFSET_ERROR);
-    if (h.bufferOffset + length > r2t.end) return this.#failTask(task, Asc.TOO_MUCH_WRITE_DATA);
+    if (r2t === undefined) {
+      this.#failTask(task, Asc.INVALID_TARGET_PORT_TRANSFER_TAG);
+      return;
+    }
+    if (h.dataSN !== r2t.nextDataSN) {
+      this.#failTask(task, Asc.DATA_PHASE_ERROR);
+      return;
+    }
+    if (h.bufferOffset !== r2t.nextOffset) {
+      this.#failTask(task, Asc.DATA_OFFSET_ERROR);
+      return;
+    }
+    if (h.bufferOffset + length > r2t.end) {
+      this.#failTask(task, Asc.TOO_MUCH_WRITE_DATA);
+      return;
+    }
     this.#take(task, pdu, h.bufferOffset, length);
     r2t.nextDataSN++;
     r2t.nextOffset += length;
     if (!h.final) return;
-    if (r2t.nextOffset !== r2t.end) return this.#failTask(task, Asc.INCORRECT_AMOUNT_OF_DATA);
+    if (r2t.nextOffset !== r2t.end) {
+      this.#failTask(task, Asc.INCORRECT_AMOUNT_OF_DATA);
+      return;
+    }
     task.r2ts.delete(h.ttt);
     if (task.received >= task.writeLength) this.#ready(task);
     else this.#solicit(task);
