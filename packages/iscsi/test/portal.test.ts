@@ -6,10 +6,15 @@
  * host tests (libiscsi's tools and conformance suite) and the lab test (Linux's initiator).
  */
 import { once } from 'node:events';
+import { Socket } from 'node:net';
 import { AbortedError, buildCdb, SenseKey, TimeoutError } from '@sgv4/core';
 import type { TargetEvents } from '@sgv4/target';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  BHS_LAYOUTS,
+  encodePduToBytes,
+  encodeText,
   type IscsiCommand,
   IscsiLoginError,
   type IscsiPortalOptions,
@@ -281,4 +286,87 @@ describe('sessions and ordering', () => {
       '204:ORDERED',
     ]);
   });
+});
+
+describe('fuzzing the portal with initiator PDUs', () => {
+  it('random PDUs after a login never crash it, and it keeps serving', async () => {
+    const port = await serve();
+    const kinds = [
+      'NOP_OUT',
+      'SCSI_COMMAND',
+      'TASK_MANAGEMENT_REQUEST',
+      'TEXT_REQUEST',
+      'DATA_OUT',
+      'LOGOUT_REQUEST',
+      'SNACK_REQUEST',
+    ] as const;
+    let logins = 0;
+    served!.portal.on('login', () => logins++);
+    const loginBytes = encodePduToBytes({
+      kind: 'LOGIN_REQUEST',
+      immediate: true,
+      header: { transit: true, csg: 1, nsg: 3, isid: Uint8Array.of(0x80, 1, 2, 3, 0, 0), itt: 1, cmdSN: 1 },
+      data: encodeText([
+        ['InitiatorName', 'iqn.2026-11.dev.sgv4:fuzzer'],
+        ['TargetName', IQN],
+      ]),
+    });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({
+            kind: fc.constantFrom(...kinds),
+            seed: fc.array(fc.integer({ min: 0, max: 0xffffffff }), { minLength: 16, maxLength: 16 }),
+            immediate: fc.boolean(),
+            data: fc.uint8Array({ maxLength: 700 }),
+          }),
+          { minLength: 1, maxLength: 8 },
+        ),
+        async (pdus) => {
+          const socket = new Socket();
+          await new Promise<void>((resolve, reject) => {
+            socket.once('error', reject);
+            socket.connect(port, '127.0.0.1', () => resolve());
+          });
+          socket.on('error', () => {});
+          socket.write(loginBytes);
+          for (const p of pdus) {
+            const header: Record<string, unknown> = {};
+            for (const [i, [name, f]] of BHS_LAYOUTS[p.kind].entries.entries()) {
+              const r = p.seed[i % p.seed.length]!;
+              header[name] =
+                f.kind === 'flag'
+                  ? (r & 1) === 1
+                  : f.kind === 'bits'
+                    ? r % (1 << f.width)
+                    : f.kind === 'u64'
+                      ? BigInt(r & 3) << 48n
+                      : f.kind === 'bytes'
+                        ? Uint8Array.from({ length: f.length }, (_, j) => (r >> j) & 0xff)
+                        : f.kind === 'u8'
+                          ? r & 0xff
+                          : f.kind === 'u16'
+                            ? r & 0xffff
+                            : f.kind === 'u24'
+                              ? r & 0xffffff
+                              : r % 4 === 0
+                                ? r & 0xff
+                                : r;
+            }
+            socket.write(
+              encodePduToBytes({ kind: p.kind, immediate: p.immediate, header, data: p.data } as never),
+            );
+          }
+          await new Promise((r) => setTimeout(r, 30));
+          socket.destroy();
+        },
+      ),
+      { numRuns: 60 },
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    // Every run reached the full feature phase before its random PDUs.
+    expect(logins).toBeGreaterThanOrEqual(60);
+    const s = await login(port);
+    expect((await s.execute({ cdb: buildCdb('TEST UNIT READY') })).status).toBe(0);
+  }, 60_000);
 });
