@@ -125,6 +125,24 @@ describe('data through the portal', () => {
     const w = await s.execute({ cdb: write16(10, 2), dataOut: new Uint8Array(512).fill(0xbb) });
     expect(w).toMatchObject({ status: 0, doutResid: -512 });
   });
+
+  it('writes beyond the session’s buffer budget are answered TASK SET FULL, without allocating', async () => {
+    const port = await serve({ maxSessionBufferBytes: 64 << 10 });
+    const s = await login(port, { initialR2T: true, immediateData: false });
+    // Sent together: each 48 KiB write is held for its R2Ts, so the second one does not fit.
+    const data = pattern(48 << 10, 3);
+    const [first, second] = await Promise.all([
+      s.execute({ cdb: write16(0, 96), dataOut: data }),
+      s.execute({ cdb: write16(96, 96), dataOut: data }),
+    ]);
+    expect(first.status).toBe(0);
+    expect(second.status).toBe(0x28);
+    // The budget is released as tasks end: the retry fits.
+    expect((await s.execute({ cdb: write16(96, 96), dataOut: data })).status).toBe(0);
+    const back = new Uint8Array(96 << 10);
+    expect((await s.execute({ cdb: read16(0, 192), dataIn: back })).status).toBe(0);
+    expect(Buffer.compare(back.subarray(48 << 10), data)).toBe(0);
+  });
 });
 
 describe('login', () => {

@@ -74,6 +74,11 @@ export interface IscsiPortalOptions {
   readonly commandWindow?: number;
   /** Largest Expected Data Transfer Length of one command (default 64 MiB). */
   readonly maxCommandBytes?: number;
+  /**
+   * Write data one session may hold in buffers at once (default 256 MiB); a write beyond it
+   * is answered TASK SET FULL and the initiator retries it later.
+   */
+  readonly maxSessionBufferBytes?: number;
 }
 
 /** A session as the portal lists it. */
@@ -200,6 +205,13 @@ export class IscsiPortal extends EventEmitter<IscsiPortalEvents> {
       targetName: options.targetName,
       targetAddresses: [`${formatPortal(address.address, address.port)},${portalGroupTag}`],
       maxCommandBytes: intOption('maxCommandBytes', options.maxCommandBytes, 64 << 20, 512, 2 ** 32 - 1),
+      maxSessionBufferBytes: intOption(
+        'maxSessionBufferBytes',
+        options.maxSessionBufferBytes,
+        256 << 20,
+        512,
+        Number.MAX_SAFE_INTEGER,
+      ),
       commandWindow: window,
       local,
       dropAllConnections: () => {

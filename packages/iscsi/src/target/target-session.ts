@@ -47,6 +47,12 @@ export interface TargetSessionContext {
   readonly maxCommandBytes: number;
   /** Commands the CmdSN window admits beyond those in progress. */
   readonly commandWindow: number;
+  /**
+   * Write data one session may hold in buffers at once; a write beyond it is answered TASK SET
+   * FULL (SAM-6 5.3.1) without allocating, so one initiator cannot make the portal allocate
+   * `commandWindow × maxCommandBytes`.
+   */
+  readonly maxSessionBufferBytes: number;
   /** Our values for renegotiation in the full feature phase. */
   readonly local: Readonly<Record<string, string>>;
   /** Ends every connection of the portal (TARGET COLD RESET, RFC 7143 §11.5.1). */
@@ -167,6 +173,9 @@ const WRITE_LENGTH_FIELDS: Readonly<Record<number, { at: number; bytes: number }
   142: { at: 10, bytes: 4 },
 };
 
+/** How many ended ITTs a session remembers for discarding their late Data-Out. */
+const MAX_ENDED_TAGS = 1024;
+
 /** A LUN value no target has, for LUN fields that do not decode (the target answers LOGICAL UNIT NOT SUPPORTED). */
 const NO_SUCH_LUN = 16383n;
 
@@ -189,6 +198,8 @@ export class TargetSession {
   #unsubmitted: PortalTask[] = [];
   /** ITTs of tasks ended here whose Data-Out may still arrive (discarded, RFC 7143 §4.2.3.3). */
   readonly #ended = new Set<number>();
+  /** Bytes of write buffers held by this session's tasks. */
+  #bufferedBytes = 0;
   /** CmdSNs an ABORT TASK ended before they arrived (§11.6.1: "consider the CmdSN received"). */
   readonly #abortedAhead = new Set<number>();
   #inProgress = 0;
@@ -391,7 +402,10 @@ export class TargetSession {
     }
     const tooBig =
       writeLength > this.#context.maxCommandBytes || dataInLength > this.#context.maxCommandBytes;
-    const buffer = writeLength > 0 && !tooBig ? Buffer.allocUnsafe(writeLength) : undefined;
+    const overBudget =
+      !tooBig && writeLength > 0 && this.#bufferedBytes + writeLength > this.#context.maxSessionBufferBytes;
+    const buffer = writeLength > 0 && !tooBig && !overBudget ? Buffer.allocUnsafe(writeLength) : undefined;
+    if (buffer !== undefined) this.#bufferedBytes += writeLength;
     const task: PortalTask = {
       itt: h.itt,
       cmdSN: h.cmdSN,
@@ -418,7 +432,9 @@ export class TargetSession {
               sense: fixedSense(SenseKey.ILLEGAL_REQUEST, 0x24, 0x00),
             },
           }
-        : {}),
+        : overBudget
+          ? { refusal: { status: ScsiStatus.TASK_SET_FULL, sense: new Uint8Array(0) } }
+          : {}),
     };
     this.#tasks.set(h.itt, task);
     this.#unsubmitted.push(task);
@@ -827,12 +843,17 @@ export class TargetSession {
     this.#tasks.delete(task.itt);
     task.state = 'done';
     this.#inProgress--;
+    if (task.buffer !== undefined) this.#bufferedBytes -= task.buffer.length;
   }
 
   /** Ends a task here (aborted before or while submitted); its later Data-Out is discarded. */
   #endHere(task: PortalTask): void {
     this.#finishTask(task);
     this.#ended.add(task.itt);
+    if (this.#ended.size > MAX_ENDED_TAGS) {
+      // Oldest first (a Set keeps insertion order): their Data-Out, if any, is long overdue.
+      this.#ended.delete(this.#ended.values().next().value!);
+    }
     this.#unsubmitted = this.#unsubmitted.filter((t) => t !== task);
   }
 
