@@ -9,6 +9,7 @@ import { permCommand } from './perm.js';
 import { planCommand } from './plan.js';
 import { rawCommand } from './raw.js';
 import { senseCommand } from './sense.js';
+import { targetCommand } from './target.js';
 
 /** Top-level commands, in the order `sgv4 --help` lists them. */
 export const commands: readonly Command[] = [
@@ -21,6 +22,7 @@ export const commands: readonly Command[] = [
   rawCommand,
   limitsCommand,
   planCommand,
+  targetCommand,
 ];
 
 /** The root of the tree: `sgv4` itself. */
