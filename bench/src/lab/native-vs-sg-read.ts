@@ -203,8 +203,22 @@ async function main(): Promise<void> {
       find(fast.duels, 'promise sg 512 KiB mmap', 'sg_read 512 KiB mmap QD1'),
     ),
   ];
+  // The flat list `pnpm bench:report` reads (ScriptSuiteRatio): every duel, and the floors.
+  const ratios = results.flatMap(({ duels }) =>
+    duels.map((d) => ({
+      path: d.path.name,
+      peer: d.peer.name,
+      ratio: d.ratio,
+      metric: d.by === 'iops' ? 'IOPS' : 'MB/s',
+      kind: 'peer' as const,
+    })),
+  );
   const result = {
     suite: 'native-vs-sg-read',
+    description:
+      "@sgv4/native's paths (sync and promise, one-off and prepared, plain and allocateBuffer memory, QD1 and QD16; " +
+      "sg's write/read queue, bsg SG_IO on addon threads, the mmap-ed reserve) against sg3_utils' sg_read and fio's " +
+      'sg engine, under scsi_debug delay=0 and ndelay=100000 in one boot',
     date: new Date().toISOString(),
     kernel: execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim(),
     cpus: cpus().length,
@@ -221,6 +235,7 @@ async function main(): Promise<void> {
     })),
     floors: floorMeasurements,
     straceQd1PromiseDelay0PerCommand: strace,
+    ratios,
     goals,
   };
   const json = `${JSON.stringify(result, null, 2)}\n`;
