@@ -221,7 +221,8 @@ export class ScsiHandle implements AsyncDisposable {
   /**
    * One request, a promise resolving with the decoded header holding the results. sg: the
    * write()/read() queue (never SG_IO, which a signal can make the kernel send twice);
-   * bsg, block and other nodes: SG_IO on one of the addon's threads.
+   * bsg, block and other nodes, and an sg node opened read-only (write() needs O_RDWR):
+   * SG_IO on one of the addon's threads, which block every signal.
    */
   sgIo(request: SgIoRequest): Promise<SgIoV4Header> {
     try {
@@ -258,7 +259,9 @@ export class ScsiHandle implements AsyncDisposable {
   /**
    * One request on the calling thread (blocks it until the kernel completes the command).
    * sg: write() then the non-blocking read()/poll() of that request, so a signal can never
-   * make the command run twice; other nodes: SG_IO, whose wait is uninterruptible.
+   * make the command run twice; other nodes: SG_IO, whose wait is uninterruptible. An sg
+   * node opened read-only sends SG_IO with every blockable signal blocked for the call
+   * (only SIGSTOP can still interrupt it, and the kernel then sends the command again).
    */
   sgIoSync(request: SgIoRequest): SgIoV4Header {
     const e = encode(request);
@@ -289,7 +292,8 @@ export class ScsiHandle implements AsyncDisposable {
   /**
    * The sg async interface explicitly (sg nodes only; {@link ScsiHandle.sgIo} uses it on sg
    * anyway). The addon numbers the requests (pack_id = one of 16 slots, the kernel's
-   * per-fd limit); more than 16 at once wait in the library, so EDOM never surfaces.
+   * per-fd limit); more than 16 at once wait in the library, so EDOM never surfaces. On an
+   * sg node opened read-only there is no write(): requests go to SG_IO on addon threads.
    */
   submit(request: SgIoRequest): Promise<SgIoV4Header> {
     const refused = this.#requireSg();

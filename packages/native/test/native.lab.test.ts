@@ -202,6 +202,21 @@ describe.each(nodes)('SG_IO on %s (%s)', (_kind, path, abi) => {
   });
 });
 
+describe('an sg node opened read-only', () => {
+  it('has no write()/read() queue (vfs_write needs FMODE_WRITE): SG_IO, synchronously and on addon threads', async () => {
+    const h = openScsiHandle(labNodes.sg); // O_RDONLY: the kernel's command filter allows INQUIRY
+    expect(h.capabilities).toMatchObject({ asyncQueue: false, batchedSubmit: false, mmapReserve: true });
+    const sync = dataInRequest(inquiryCdb(96), 96);
+    expect(h.sgIoSync(sync).deviceStatus).toBe(0);
+    const promised = dataInRequest(inquiryCdb(96), 96);
+    await expect(h.sgIo(promised)).resolves.toMatchObject({ deviceStatus: 0 });
+    expect(new TextDecoder().decode(promised.dataIn.subarray(8, 16))).toMatch(/^Linux/);
+    const stats = h.stats();
+    expect([stats.ioctlCalls, stats.writeCalls, stats.readCalls]).toEqual([2, 0, 0]);
+    await h.close();
+  });
+});
+
 describe('what each ABI cannot carry', () => {
   it('bidi: refused before the syscall on sg (v3), EOPNOTSUPP from bsg', async () => {
     const sg = openScsiHandle(labNodes.sg, { readWrite: true });

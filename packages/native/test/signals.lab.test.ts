@@ -3,7 +3,8 @@
  * SIGCHLD at >= 1 kHz, aimed at the thread that waits), counted at the device
  * (iorequest_cnt) against the commands issued. On sg the addon never uses SG_IO, which a
  * signal makes the kernel orphan and libuv's SA_RESTART handlers send again; bsg's SG_IO
- * waits uninterruptibly and is safe as it is.
+ * waits uninterruptibly and is safe as it is; an sg node opened read-only (no write()) gets
+ * SG_IO with every blockable signal blocked.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -73,11 +74,13 @@ function runSync(handle: ScsiHandle, count: number): void {
 
 describe('under a signal storm, each synchronous command reaches the device once', () => {
   it.each([
-    ['sg (write + read), 10000 commands', labNodes.sg, 10_000],
-    ['bsg (SG_IO), 2000 commands', labNodes.bsg, 2_000],
-  ] as const)('%s', async (_name, path, count) => {
+    ['sg (write + read), 10000 commands', labNodes.sg, 10_000, true],
+    ['bsg (SG_IO), 2000 commands', labNodes.bsg, 2_000, true],
+    ['sg opened read-only (SG_IO with signals blocked), 2000 commands', labNodes.sg, 2_000, false],
+  ] as const)('%s', async (_name, path, count, readWrite) => {
     const hctl = hctlOfSg(labNodes.sg);
-    const handle = openScsiHandle(path, { readWrite: true });
+    const handle = openScsiHandle(path, { readWrite });
+    expect(handle.capabilities.asyncQueue).toBe(readWrite && path === labNodes.sg);
     const before = dispatchedCommands(hctl);
     const { sent, seconds } = await underStorm(() => runSync(handle, count));
     const dispatched = dispatchedCommands(hctl) - before;

@@ -1,6 +1,8 @@
 #include "device_handle.h"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -188,7 +190,9 @@ DeviceHandle::DeviceHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<De
   kind_ = Classify(fd);
   addon_ = &Addon::Of(env);
   addon_->live_handles.insert(this);
-  if (kind_ == NodeKind::Sg) {
+  // The write()/read() queue needs both directions (vfs_write refuses an fd without
+  // FMODE_WRITE, EBADF): an sg node opened read-only sends SG_IO instead (see RunSync).
+  if (kind_ == NodeKind::Sg && info[1].As<Napi::Boolean>().Value()) {
     // O_NONBLOCK on the open file: sg_read answers -EAGAIN instead of sleeping when
     // nothing is ready, so the drains never block; sg_write only skips its wait for host
     // error recovery (scsi_block_when_processing_errors). open()'s own O_NONBLOCK
@@ -339,7 +343,7 @@ void DeviceHandle::OnQueueFailed(int err, const char* syscall) {
 }
 
 void DeviceHandle::Enqueue(Request* request) {
-  if (kind_ == NodeKind::Sg) {
+  if (queue_) {
     queue_->Submit(&request, 1);
   } else {
     StartThreadJob(request);
@@ -413,7 +417,7 @@ void DeviceHandle::RunMany(Napi::Env env, Request* const* requests, const double
       request->completion_syscall = "uv_poll_start";
       Complete(request);
     }
-  } else if (kind_ == NodeKind::Sg) {
+  } else if (queue_) {
     queue_->Submit(batch.data(), batch.size());  // one writev for the batch
   } else {
     for (Request* request : batch) StartThreadJob(request);
@@ -471,19 +475,31 @@ void DeviceHandle::OnJobDone(BlockingJob* job) {
 
 void DeviceHandle::RunSync(Napi::Env env, Request* request) {
   request->handle = this;
-  if (kind_ == NodeKind::Sg) {
+  if (queue_) {
     queue_->RunSync(env, request);
   } else {
     // bsg, block and other nodes: SG_IO waits uninterruptibly in blk_execute_rq
     // (block/blk-mq.c), so a signal cannot make it return and be restarted.
+    // An sg node opened read-only has no write()/read() queue: its SG_IO waits
+    // interruptibly (sg_ioctl), so every signal that can be blocked is blocked for the
+    // call; only SIGSTOP (job control, a debugger) can still interrupt it, and then the
+    // kernel restarts the ioctl and sends the command again.
+    sigset_t all, previous;
+    const bool block_signals = kind_ == NodeKind::Sg;
+    if (block_signals) {
+      sigfillset(&all);
+      pthread_sigmask(SIG_BLOCK, &all, &previous);
+    }
     stats_.submitted++;
     stats_.ioctl_calls++;
     int result;
     do {
       result = ioctl(raw_fd_, SG_IO, request->kernel->ioctl_arg());
     } while (result < 0 && errno == EINTR);  // only before submission (blk_rq_map_user etc.)
-    if (result < 0) {
-      request->completion_error = errno;
+    const int err = result < 0 ? errno : 0;
+    if (block_signals) pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+    if (err != 0) {
+      request->completion_error = err;
       request->completion_syscall = "ioctl(SG_IO)";
     }
     stats_.completed++;
@@ -712,13 +728,13 @@ Napi::Value DeviceHandle::GetFailure(const Napi::CallbackInfo& info) {
 Napi::Value DeviceHandle::GetCapabilities(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object out = Napi::Object::New(env);
-  const bool sg = kind_ == NodeKind::Sg;
+  const bool queue = queue_ != nullptr;
   out.Set("abi", kind_ == NodeKind::Bsg ? "v4" : "v3");
-  out.Set("asyncQueue", sg);
-  out.Set("kernelQueueDepth", sg ? SgQueue::kSlots : BlockingPool::kMaxThreads);
+  out.Set("asyncQueue", queue);
+  out.Set("kernelQueueDepth", queue ? SgQueue::kSlots : BlockingPool::kMaxThreads);
   out.Set("iovec", kind_ != NodeKind::Bsg);
-  out.Set("mmapReserve", sg);
-  out.Set("batchedSubmit", sg);
+  out.Set("mmapReserve", kind_ == NodeKind::Sg);
+  out.Set("batchedSubmit", queue);
   return out;
 }
 
@@ -752,7 +768,7 @@ class Scratch {
 
 Napi::Value DeviceHandle::SgIoSync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  CheckUsable(env, kind_ == NodeKind::Sg ? "write" : "ioctl(SG_IO)");
+  CheckUsable(env, queue_ ? "write" : "ioctl(SG_IO)");
   napi_value args[5] = {info[0], info[1], info[2], info[3], info[4]};
   Scratch request(this, TakeRequest());
   request.get()->Prepare(env, args, kind_, Mode::Sync, addon_->bounce_pool, false);
@@ -762,7 +778,7 @@ Napi::Value DeviceHandle::SgIoSync(const Napi::CallbackInfo& info) {
 
 Napi::Value DeviceHandle::SgIo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  CheckUsable(env, kind_ == NodeKind::Sg ? "write" : "ioctl(SG_IO)");
+  CheckUsable(env, queue_ ? "write" : "ioctl(SG_IO)");
   napi_value args[5] = {info[0], info[1], info[2], info[3], info[4]};
   const double abort_id = info[5].IsNumber() ? info[5].As<Napi::Number>().DoubleValue() : 0;
   Scratch request(this, TakeRequest());
@@ -772,7 +788,7 @@ Napi::Value DeviceHandle::SgIo(const Napi::CallbackInfo& info) {
 
 Napi::Value DeviceHandle::SubmitMany(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  CheckUsable(env, kind_ == NodeKind::Sg ? "writev" : "ioctl(SG_IO)");
+  CheckUsable(env, queue_ ? "writev" : "ioctl(SG_IO)");
   if (!info[0].IsArray()) throw WrongType(env, "requests", "an array of [header, cdb, sense, dataOut, dataIn]");
   Napi::Array flat = info[0].As<Napi::Array>();
   const uint32_t length = flat.Length();
@@ -810,7 +826,7 @@ Napi::Value DeviceHandle::SubmitMany(const Napi::CallbackInfo& info) {
 
 Napi::Value DeviceHandle::Prepare(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  CheckUsable(env, kind_ == NodeKind::Sg ? "write" : "ioctl(SG_IO)");
+  CheckUsable(env, queue_ ? "write" : "ioctl(SG_IO)");
   napi_value args[5] = {info[0], info[1], info[2], info[3], info[4]};
   std::unique_ptr<Request> request = Request::FromJs(env, args, kind_, AsyncMode(), addon_->bounce_pool, true);
   Napi::External<Request> external = Napi::External<Request>::New(env, request.get());
@@ -821,7 +837,7 @@ Napi::Value DeviceHandle::Prepare(const Napi::CallbackInfo& info) {
 
 Napi::Value DeviceHandle::RunManyJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  CheckUsable(env, kind_ == NodeKind::Sg ? "writev" : "ioctl(SG_IO)");
+  CheckUsable(env, queue_ ? "writev" : "ioctl(SG_IO)");
   if (!info[0].IsArray()) throw WrongType(env, "commands", "an array of prepared commands");
   Napi::Array commands = info[0].As<Napi::Array>();
   const uint32_t count = commands.Length();

@@ -62,7 +62,7 @@ class DeviceHandle : public Napi::ObjectWrap<DeviceHandle> {
   /** Gives back a one-off request that was never submitted (or ran synchronously). */
   void ReturnScratch(Request* request) { Recycle(request); }
   /** Mode of an asynchronous request on this handle. */
-  Mode AsyncMode() const { return kind_ == NodeKind::Sg ? Mode::Queue : Mode::Thread; }
+  Mode AsyncMode() const { return queue_ ? Mode::Queue : Mode::Thread; }
 
  private:
   Napi::Value Close(const Napi::CallbackInfo& info);
