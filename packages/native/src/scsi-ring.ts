@@ -260,11 +260,18 @@ export class ScsiRing implements AsyncDisposable {
     this.#freeIds = Array.from({ length: this.entries }, (_, i) => this.entries - 1 - i);
   }
 
-  /** @internal The addon's completion callback (bound in openRing/attachRing). */
+  /** @internal The addon's completion callback (bound in openRing/attachRing); never throws. */
   onCompletions(stopped: boolean): void {
-    this.#reap();
-    if (this.#waiters.length > 0) this.#admitWaiters();
-    if (stopped) this.#stopped?.();
+    try {
+      this.#reap();
+      if (this.#waiters.length > 0) this.#admitWaiters();
+      if (stopped) this.#stopped?.();
+    } catch (error) {
+      // A bug here must not vanish inside the addon: surface it as an uncaught exception.
+      process.nextTick(() => {
+        throw error;
+      });
+    }
   }
 
   /** A view of registered buffer `index` (bufferSize bytes of native memory owned by the ring). */
@@ -627,6 +634,8 @@ function sizing(options: RingOptions) {
 export function openRing(path: string, options: RingOptions = {}): ScsiRing {
   const addon = loadAddon();
   const s = sizing(options);
+  if ((s.entries & (s.entries - 1)) !== 0)
+    throw new InvalidFieldError('options.entries', 'must be a power of two', s.entries);
   if (s.queueDepth > s.entries)
     throw new InvalidFieldError('options.queueDepth', `must be <= entries (${s.entries})`, s.queueDepth);
   let ring: ScsiRing | undefined;

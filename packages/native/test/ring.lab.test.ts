@@ -91,15 +91,15 @@ describe.each([
         expect(new Uint8Array(readFileSync(out))).toEqual(pattern(8 * BLOCK, seeds[i] as number));
       }
       const source = join(dir, 'w');
-      const written = pattern(16 * BLOCK, 4242);
+      const written = pattern(8 * BLOCK, 4242);
       writeFileSync(source, written);
       const lba = LBA0 + 8 * 5000;
-      execFileSync('sg_dd', [`if=${source}`, `of=${labNodes.sg}`, 'bs=512', `seek=${lba}`, 'count=16'], {
+      execFileSync('sg_dd', [`if=${source}`, `of=${labNodes.sg}`, 'bs=512', `seek=${lba}`, 'count=8'], {
         stdio: 'pipe',
       });
-      const c = await ring.submit({ cdb: read10Cdb(lba, 16), dataIn: { buffer: 1, length: 16 * BLOCK } });
+      const c = await ring.submit({ cdb: read10Cdb(lba, 8), dataIn: { buffer: 1, length: 8 * BLOCK } });
       good(c);
-      expect(ring.buffer(1).subarray(0, 16 * BLOCK)).toEqual(written);
+      expect(ring.buffer(1)).toEqual(written);
     } finally {
       rmSync(dir, { recursive: true, force: true });
       await ring.close();
@@ -199,7 +199,9 @@ describe.each([
         await expect(second).rejects.toThrow(/never sent/);
         a.abort();
         await expect(first).rejects.toThrow(/abandoned/);
-        expect(ring.inFlight).toBe(2); // the abandoned one until the kernel is done, and the third
+        // Until the consumer reaches them: the abandoned one (in the kernel), the cancelled one
+        // (its SQ slot is skipped when the consumer gets there) and the third.
+        expect(ring.inFlight).toBe(3);
         good(await third);
         expect(ring.stats()).toMatchObject({ submitted: 2, cancelled: 1, completed: 3 });
         expect(ring.inFlight).toBe(0);
