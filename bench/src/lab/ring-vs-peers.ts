@@ -82,7 +82,11 @@ export interface RingPerCommand {
 }
 
 /** The ring at queue depth `depth`: `depth` lanes, each awaiting its own submit on its own buffer. */
-function ringPath(ring: ScsiRing, depth: number, label: string): Contender & { ringCounters(): RingPerCommand } {
+function ringPath(
+  ring: ScsiRing,
+  depth: number,
+  label: string,
+): Contender & { ringCounters(): RingPerCommand } {
   const sum: Partial<Counters> = {};
   const next = lbaSource();
   const add = (a: RingStats, b: RingStats) => {
@@ -104,7 +108,11 @@ function ringPath(ring: ScsiRing, depth: number, label: string): Contender & { r
       const per = (v: number | undefined) => Number(((v ?? 0) / done).toFixed(3));
       return {
         syscalls: per(
-          (sum.writeCalls ?? 0) + (sum.writevCalls ?? 0) + (sum.readvCalls ?? 0) + (sum.pollCalls ?? 0) + (sum.ioctlCalls ?? 0),
+          (sum.writeCalls ?? 0) +
+            (sum.writevCalls ?? 0) +
+            (sum.readvCalls ?? 0) +
+            (sum.pollCalls ?? 0) +
+            (sum.ioctlCalls ?? 0),
         ),
         doorbells: per(sum.doorbells),
         consumerWakeups: per(sum.consumerWakeups),
@@ -155,6 +163,13 @@ async function runProfile(profile: Profile): Promise<ProfileResult> {
   const label = profile.name;
   const sgRing = openRing(SG, { queueDepth: 64, entries: 128, bufferCount: 64, bufferSize: BYTES });
   const bsgRing = openRing(BSG, { queueDepth: 64, entries: 128, bufferCount: 64, bufferSize: BYTES });
+  const spinRing = openRing(SG, {
+    queueDepth: 1,
+    entries: 4,
+    bufferCount: 1,
+    bufferSize: BYTES,
+    spinMicros: 50,
+  });
   const promise = promisePath(label);
   const duels: ProfileResult['duels'] = [];
   const fight = async (path: Contender & { ringCounters?(): RingPerCommand }, peer: Contender) => {
@@ -169,12 +184,13 @@ async function runProfile(profile: Profile): Promise<ProfileResult> {
       await fight(ringPath(bsgRing, depth, label), fio);
     }
     await fight(ringPath(sgRing, 1, label), promise.contender);
+    await fight(ringPath(spinRing, 1, `spinMicros=50 ${label}`), promise.contender);
     await fight(ringPath(bsgRing, 1, label), promise.contender);
     await fight(ringPath(sgRing, 1, label), sgRead(SG, 8, false));
     await fight(ringPath(sgRing, 64, label), ringPath(sgRing, 16, label));
     await fight(ringPath(bsgRing, 64, label), ringPath(bsgRing, 16, label));
   } finally {
-    await Promise.all([sgRing.close(), bsgRing.close(), promise.close()]);
+    await Promise.all([sgRing.close(), bsgRing.close(), spinRing.close(), promise.close()]);
   }
   return { profile, duels };
 }
@@ -209,10 +225,26 @@ async function main(): Promise<void> {
   const goals = results.flatMap((r) => {
     const p = r.profile.name;
     return [
-      goal(`${p}: ring on sg QD16 >= 1.0x fio sg iodepth=16`, 1.0, find(r, 'ring sg 4 KiB randread QD16', 'fio sg 4 KiB randread iodepth=16')),
-      goal(`${p}: ring on bsg QD16 >= 0.8x fio sg iodepth=16`, 0.8, find(r, 'ring bsg 4 KiB randread QD16', 'fio sg 4 KiB randread iodepth=16')),
-      goal(`${p}: ring on sg QD64 >= QD16 throughput`, 1.0, find(r, 'ring sg 4 KiB randread QD64', 'ring sg 4 KiB randread QD16')),
-      goal(`${p}: ring on bsg QD64 >= QD16 throughput`, 1.0, find(r, 'ring bsg 4 KiB randread QD64', 'ring bsg 4 KiB randread QD16')),
+      goal(
+        `${p}: ring on sg QD16 >= 1.0x fio sg iodepth=16`,
+        1.0,
+        find(r, 'ring sg 4 KiB randread QD16', 'fio sg 4 KiB randread iodepth=16'),
+      ),
+      goal(
+        `${p}: ring on bsg QD16 >= 0.8x fio sg iodepth=16`,
+        0.8,
+        find(r, 'ring bsg 4 KiB randread QD16', 'fio sg 4 KiB randread iodepth=16'),
+      ),
+      goal(
+        `${p}: ring on sg QD64 >= QD16 throughput`,
+        1.0,
+        find(r, 'ring sg 4 KiB randread QD64', 'ring sg 4 KiB randread QD16'),
+      ),
+      goal(
+        `${p}: ring on bsg QD64 >= QD16 throughput`,
+        1.0,
+        find(r, 'ring bsg 4 KiB randread QD64', 'ring bsg 4 KiB randread QD16'),
+      ),
       // Latency at QD1 is 1 / IOPS: ring latency <= 1.2x promise latency <=> IOPS ratio >= 1/1.2.
       goal(
         `${p}: ring on sg QD1 latency within 1.2x of the plain promise path (IOPS ratio >= 0.833)`,
@@ -227,10 +259,14 @@ async function main(): Promise<void> {
       peer: d.peer.name,
       ratio: d.ratio,
       metric: 'IOPS',
-      kind: d.peer.name.startsWith('ring') || d.peer.name.startsWith('promise') ? ('floor' as const) : ('peer' as const),
+      kind:
+        d.peer.name.startsWith('ring') || d.peer.name.startsWith('promise')
+          ? ('floor' as const)
+          : ('peer' as const),
     })),
   );
-  const latencyUs = (m: { commands: number; seconds: number }) => Number(((m.seconds / m.commands) * 1e6).toFixed(1));
+  const latencyUs = (m: { commands: number; seconds: number }) =>
+    Number(((m.seconds / m.commands) * 1e6).toFixed(1));
   const result = {
     suite: 'ring-vs-peers',
     description:

@@ -180,7 +180,13 @@ function nextPowerOfTwo(n: number): number {
   return p;
 }
 
-function integer(field: string, value: number | undefined, min: number, max: number, fallback: number): number {
+function integer(
+  field: string,
+  value: number | undefined,
+  min: number,
+  max: number,
+  fallback: number,
+): number {
   const v = value ?? fallback;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
     throw new InvalidFieldError(field, `must be an integer in ${min}..${max}`, v);
@@ -321,7 +327,10 @@ export class ScsiRing implements AsyncDisposable {
     }
     if (request.signal?.aborted === true) {
       return Promise.reject(
-        new AbortedError(`${opcodeName(request.cdb)} on ${this.path} (aborted before it was sent)`, request.signal.reason),
+        new AbortedError(
+          `${opcodeName(request.cdb)} on ${this.path} (aborted before it was sent)`,
+          request.signal.reason,
+        ),
       );
     }
     return new Promise<RingCompletion>((resolve, reject) => {
@@ -425,7 +434,11 @@ export class ScsiRing implements AsyncDisposable {
       throw new InvalidFieldError('tag', 'must be a bigint in 0..2^64-1', tag);
     return {
       direction:
-        request.dataIn !== undefined ? RING_DIRECTION.in : request.dataOut !== undefined ? RING_DIRECTION.out : 0,
+        request.dataIn !== undefined
+          ? RING_DIRECTION.in
+          : request.dataOut !== undefined
+            ? RING_DIRECTION.out
+            : 0,
       buffer,
       offset,
       length,
@@ -433,7 +446,9 @@ export class ScsiRing implements AsyncDisposable {
       sense: integer('senseLength', request.senseLength, 0, RING.senseBytes, RING.senseBytes),
       tag,
       attribute: integer('attribute', request.attribute, 0, 255, 0),
-      flags: (request.directIo === true ? RING_FLAG.directIo : 0) | (request.queueAtTail === true ? RING_FLAG.queueAtTail : 0),
+      flags:
+        (request.directIo === true ? RING_FLAG.directIo : 0) |
+        (request.queueAtTail === true ? RING_FLAG.queueAtTail : 0),
     };
   }
 
@@ -544,7 +559,10 @@ export class ScsiRing implements AsyncDisposable {
           driverStatus: view.getUint32(base + RING.cqeDriver, true),
           dinResid: view.getInt32(base + RING.cqeDinResid, true),
           doutResid: view.getInt32(base + RING.cqeDoutResid, true),
-          sense: this.#u8.slice(base + RING.cqeSense, base + RING.cqeSense + Math.min(senseLength, RING.senseBytes)),
+          sense: this.#u8.slice(
+            base + RING.cqeSense,
+            base + RING.cqeSense + Math.min(senseLength, RING.senseBytes),
+          ),
           durationUs: view.getUint32(base + RING.cqeDurationUs, true),
           info: view.getUint32(base + RING.cqeInfo, true),
           tag: view.getBigUint64(base + RING.cqeTag, true),
@@ -577,7 +595,8 @@ export class ScsiRing implements AsyncDisposable {
     }
     const base = RING.offSq + (pending.pos & this.#mask) * RING.sqeSize;
     // published -> cancelled, only for this entry's generation (ring_layout.h explains why no ABA).
-    const removed = Atomics.compareExchange(this.#i32, base >> 2, pending.pos, (pending.pos + 1) | 0) === pending.pos;
+    const removed =
+      Atomics.compareExchange(this.#i32, base >> 2, pending.pos, (pending.pos + 1) | 0) === pending.pos;
     pending.done = true;
     pending.reject(
       new AbortedError(
@@ -617,7 +636,13 @@ function sizing(options: RingOptions) {
   const queueDepth = integer('options.queueDepth', options.queueDepth, 1, 256, 16);
   return {
     queueDepth,
-    entries: integer('options.entries', options.entries, 4, 4096, Math.min(4096, nextPowerOfTwo(2 * queueDepth))),
+    entries: integer(
+      'options.entries',
+      options.entries,
+      4,
+      4096,
+      Math.min(4096, nextPowerOfTwo(2 * queueDepth)),
+    ),
     bufferCount: integer('options.bufferCount', options.bufferCount, 0, 65536, queueDepth),
     bufferSize: integer('options.bufferSize', options.bufferSize, 0, 1 << 28, 65536),
     producers: integer('options.producers', options.producers, 1, RING.maxProducers, 8),

@@ -35,6 +35,8 @@ describe('openRing refuses', () => {
   it('a node that is neither sg nor bsg, and a missing one', () => {
     expect(() => openRing('/dev/null')).toThrow(expect.objectContaining({ field: 'path' }));
     expect(() => openRing('/nonexistent/sg0')).toThrow(OsError);
-    expect(() => openRing('/nonexistent/sg0')).toThrow(expect.objectContaining({ code: 'ENOENT', syscall: 'stat' }));
+    expect(() => openRing('/nonexistent/sg0')).toThrow(
+      expect.objectContaining({ code: 'ENOENT', syscall: 'stat' }),
+    );
   });
 });

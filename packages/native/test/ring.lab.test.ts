@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { AbortedError, InvalidFieldError, OsError } from '@sgv4/core';
-import { openRing, type RingCompletion, type ScsiRing } from '@sgv4/native';
+import { openRing, type RingCompletion } from '@sgv4/native';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openFdCount } from './fd-count.js';
 import { type Latency, labNodes, latency, setLatency } from './lab-nodes.js';
@@ -40,7 +40,11 @@ function randomLbas(count: number, seed: number, span = 4096): number[] {
 }
 
 function good(c: RingCompletion): void {
-  expect({ status: c.status, host: c.hostStatus, driver: c.driverStatus }).toEqual({ status: 0, host: 0, driver: 0 });
+  expect({ status: c.status, host: c.hostStatus, driver: c.driverStatus }).toEqual({
+    status: 0,
+    host: 0,
+    driver: 0,
+  });
 }
 
 function sleep(ms: number): Promise<void> {
@@ -68,17 +72,19 @@ describe.each([
     expect(ring.kind).toBe(kind);
     const lbas = randomLbas(64, kind === 'sg' ? 7 : 11);
     const seeds = lbas.map((_, i) => i * 13 + (kind === 'sg' ? 1 : 2));
-    lbas.forEach((_, i) => ring.buffer(i).set(pattern(8 * BLOCK, seeds[i] as number)));
+    for (const [i] of lbas.entries()) ring.buffer(i).set(pattern(8 * BLOCK, seeds[i] as number));
     const writes = await Promise.all(
-      lbas.map((lba, i) => ring.submit({ cdb: write10Cdb(lba, 8), dataOut: { buffer: i, length: 8 * BLOCK } })),
+      lbas.map((lba, i) =>
+        ring.submit({ cdb: write10Cdb(lba, 8), dataOut: { buffer: i, length: 8 * BLOCK } }),
+      ),
     );
     writes.forEach(good);
-    lbas.forEach((_, i) => ring.buffer(i).fill(0));
+    for (const [i] of lbas.entries()) ring.buffer(i).fill(0);
     const reads = await Promise.all(
       lbas.map((lba, i) => ring.submit({ cdb: read10Cdb(lba, 8), dataIn: { buffer: i, length: 8 * BLOCK } })),
     );
     reads.forEach(good);
-    lbas.forEach((_, i) => expect(ring.buffer(i)).toEqual(pattern(8 * BLOCK, seeds[i] as number)));
+    for (const [i] of lbas.entries()) expect(ring.buffer(i)).toEqual(pattern(8 * BLOCK, seeds[i] as number));
 
     // sg_dd (sg3_utils) as the peer: it reads what the ring wrote, and writes what the ring reads.
     const dir = mkdtempSync(join(tmpdir(), 'sgv4-ring-'));
@@ -131,7 +137,9 @@ describe.each([
       await expect(
         ring.submit({ cdb: read10Cdb(0, 16), dataIn: { buffer: 0, length: 8192 } }),
       ).rejects.toMatchObject({ field: 'dataIn.length' });
-      await expect(ring.submit({ cdb: read10Cdb(0, 1), dataIn: { buffer: 1, length: 512 } })).rejects.toMatchObject({
+      await expect(
+        ring.submit({ cdb: read10Cdb(0, 1), dataIn: { buffer: 1, length: 512 } }),
+      ).rejects.toMatchObject({
         field: 'dataIn.buffer',
       });
       expect(ring.stats().submitted).toBe(1);
@@ -147,14 +155,18 @@ describe.each([
       const order: bigint[] = [];
       const all = Array.from({ length: 32 }, (_, i) =>
         ring
-          .submit({ cdb: read10Cdb(LBA0 + i * 8, 8), dataIn: { buffer: i, length: 4096 }, tag: BigInt(i) + 100n })
+          .submit({
+            cdb: read10Cdb(LBA0 + i * 8, 8),
+            dataIn: { buffer: i, length: 4096 },
+            tag: BigInt(i) + 100n,
+          })
           .then((c) => {
             order.push(c.tag);
             return c;
           }),
       );
       const done = await Promise.all(all);
-      done.forEach((c, i) => expect(c.tag).toBe(BigInt(i) + 100n));
+      for (const [i, c] of done.entries()) expect(c.tag).toBe(BigInt(i) + 100n);
       expect(order).toEqual(done.map((c) => c.tag));
     } finally {
       await ring.close();
@@ -190,8 +202,16 @@ describe.each([
       try {
         const a = new AbortController();
         const b = new AbortController();
-        const first = ring.submit({ cdb: read10Cdb(LBA0, 8), dataIn: { buffer: 0, length: 4096 }, signal: a.signal });
-        const second = ring.submit({ cdb: read10Cdb(LBA0, 8), dataIn: { buffer: 1, length: 4096 }, signal: b.signal });
+        const first = ring.submit({
+          cdb: read10Cdb(LBA0, 8),
+          dataIn: { buffer: 0, length: 4096 },
+          signal: a.signal,
+        });
+        const second = ring.submit({
+          cdb: read10Cdb(LBA0, 8),
+          dataIn: { buffer: 1, length: 4096 },
+          signal: b.signal,
+        });
         const third = ring.submit({ cdb: read10Cdb(LBA0 + 8, 8), dataIn: { buffer: 2, length: 4096 } });
         await sleep(30); // the first is in the kernel, the others in the SQ
         b.abort('not needed');
