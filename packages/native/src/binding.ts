@@ -201,6 +201,8 @@ export interface NativeRingSpec {
   producers: number;
   /** sg consumer's busy-poll before sleeping, microseconds. */
   spinMicros: number;
+  /** sg: mmap-ed reserve slots. */
+  mmapSlots: number;
 }
 
 /** One JS thread's attachment to a ring (`src/native/ring_binding.cc`). */
@@ -209,6 +211,8 @@ export interface NativeRing {
   control(): ArrayBuffer;
   /** The registered buffers, back to back (bufferSize each). */
   buffers(): ArrayBuffer;
+  /** mmap-ed reserve slot `index` (sg). */
+  mmapBuffer(index: number): ArrayBuffer;
   /** Wakes the consumer if it sleeps; `count` new entries. */
   doorbell(count: number): void;
   /** Wakes every attached thread's completion callback (credits came back). */

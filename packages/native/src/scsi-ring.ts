@@ -34,6 +34,14 @@ export interface RingOptions {
   /** JS threads that may attach (this one included), 1..32 (default 8). */
   producers?: number;
   /**
+   * sg only: extra registered buffers (indices bufferCount..bufferCount+mmapSlots-1) that are
+   * the mmap-ed reserved buffers of as many extra fds, each `bufferSize` bytes (SG_SET_RESERVED_SIZE
+   * then mmap, drivers/scsi/sg.c sg_mmap): SG_FLAG_MMAP_IO moves data between the device and these
+   * pages with no copy and no pinning. One command at a time per slot (one reserve per fd); a
+   * transfer starts at offset 0. Default 0, at most 64.
+   */
+  mmapSlots?: number;
+  /**
    * sg only: microseconds the consumer thread polls the SQ before it sleeps (default 0).
    * Spinning saves the doorbell's wake-up at QD1 at the price of a busy core.
    */
@@ -213,6 +221,8 @@ export class ScsiRing implements AsyncDisposable {
   readonly bufferSize: number;
   /** Whether this thread opened the ring (close() then stops it for every thread). */
   readonly owner: boolean;
+  /** sg: mmap-ed reserve slots, registered after the ordinary buffers. */
+  readonly mmapSlots: number;
 
   readonly #native: NativeRing;
   readonly #producer: number;
@@ -220,6 +230,7 @@ export class ScsiRing implements AsyncDisposable {
   readonly #u8: Uint8Array;
   readonly #view: DataView;
   readonly #buffers: ArrayBuffer;
+  readonly #mmapViews: Uint8Array[] = [];
   readonly #mask: number;
   readonly #cqBase: number;
   readonly #cqHeadIndex: number;
@@ -255,6 +266,7 @@ export class ScsiRing implements AsyncDisposable {
     this.queueDepth = this.#view.getUint32(16, true);
     this.bufferCount = this.#view.getUint32(20, true);
     this.bufferSize = this.#view.getUint32(24, true);
+    this.mmapSlots = this.#view.getUint32(32, true);
     this.#mask = this.entries - 1;
     const producer = native.producer;
     this.#producer = producer;
@@ -280,9 +292,21 @@ export class ScsiRing implements AsyncDisposable {
     }
   }
 
-  /** A view of registered buffer `index` (bufferSize bytes of native memory owned by the ring). */
+  /**
+   * A view of registered buffer `index` (bufferSize bytes owned by the ring): native memory for
+   * 0..bufferCount-1, an mmap-ed sg reserve for bufferCount..bufferCount+mmapSlots-1.
+   */
   buffer(index: number): Uint8Array {
-    integer('index', index, 0, this.bufferCount - 1, index);
+    integer('index', index, 0, this.bufferCount + this.mmapSlots - 1, index);
+    if (index >= this.bufferCount) {
+      const slot = index - this.bufferCount;
+      let view = this.#mmapViews[slot];
+      if (view === undefined) {
+        view = new Uint8Array(this.#native.mmapBuffer(slot));
+        this.#mmapViews[slot] = view;
+      }
+      return view;
+    }
     return new Uint8Array(this.#buffers, index * this.bufferSize, this.bufferSize);
   }
 
@@ -425,8 +449,14 @@ export class ScsiRing implements AsyncDisposable {
     let offset = 0;
     let length = 0;
     if (data !== undefined) {
-      buffer = integer(`${field}.buffer`, data.buffer, 0, this.bufferCount - 1, data.buffer);
+      buffer = integer(`${field}.buffer`, data.buffer, 0, this.bufferCount + this.mmapSlots - 1, data.buffer);
       offset = integer(`${field}.offset`, data.offset, 0, this.bufferSize - 1, 0);
+      if (buffer >= this.bufferCount && offset !== 0)
+        throw new InvalidFieldError(
+          `${field}.offset`,
+          'must be 0 in an mmap-ed slot: mmap IO moves data through the reserve from its start (sg_mmap, sg_start_req)',
+          offset,
+        );
       length = integer(`${field}.length`, data.length, 1, this.bufferSize - offset, data.length);
     }
     const tag = request.tag ?? 0n;
@@ -647,6 +677,7 @@ function sizing(options: RingOptions) {
     bufferSize: integer('options.bufferSize', options.bufferSize, 0, 1 << 28, 65536),
     producers: integer('options.producers', options.producers, 1, RING.maxProducers, 8),
     spinMicros: integer('options.spinMicros', options.spinMicros, 0, 10_000, 0),
+    mmapSlots: integer('options.mmapSlots', options.mmapSlots, 0, 64, 0),
   };
 }
 

@@ -63,6 +63,46 @@ afterAll(async () => {
   expect(openFdCount()).toBe(fdsAtStart);
 });
 
+describe('sg ring with mmap-ed slots (the reserved buffer of one fd each)', () => {
+  it('writes from and reads into the mmap-ed reserve, data equal through ordinary buffers', async () => {
+    const ring = openRing(labNodes.sg, { queueDepth: 4, bufferCount: 1, bufferSize: 8192, mmapSlots: 2 });
+    try {
+      expect(ring.mmapSlots).toBe(2);
+      const slot0 = ring.buffer(1);
+      const slot1 = ring.buffer(2);
+      expect(slot0.length).toBe(8192);
+      const data = pattern(8192, 777);
+      slot0.set(data);
+      const lba = LBA0 + 8 * 6000;
+      good(await ring.submit({ cdb: write10Cdb(lba, 16), dataOut: { buffer: 1, length: 8192 } }));
+      good(await ring.submit({ cdb: read10Cdb(lba, 16), dataIn: { buffer: 0, length: 8192 } }));
+      expect(ring.buffer(0)).toEqual(data);
+      // Both slots at once (each has its own fd), and one slot twice in a row (held until its fd is free).
+      slot1.fill(0);
+      const [a, b, c] = await Promise.all([
+        ring.submit({ cdb: read10Cdb(lba, 16), dataIn: { buffer: 2, length: 8192 } }),
+        ring.submit({ cdb: read10Cdb(lba, 8), dataIn: { buffer: 1, length: 4096 } }),
+        ring.submit({ cdb: read10Cdb(lba + 8, 8), dataIn: { buffer: 1, length: 4096 } }),
+      ]);
+      for (const x of [a, b, c]) good(x as RingCompletion);
+      expect(slot1).toEqual(data);
+      expect(slot0.subarray(0, 4096)).toEqual(data.subarray(4096));
+      expect(() => ring.buffer(3)).toThrow(InvalidFieldError);
+      await expect(
+        ring.submit({ cdb: read10Cdb(lba, 1), dataIn: { buffer: 1, offset: 512, length: 512 } }),
+      ).rejects.toMatchObject({ field: 'dataIn.offset' });
+    } finally {
+      await ring.close();
+    }
+  });
+
+  it('bsg has no reserved buffer to map', () => {
+    expect(() => openRing(labNodes.bsg, { mmapSlots: 1 })).toThrow(
+      expect.objectContaining({ field: 'options.mmapSlots' }),
+    );
+  });
+});
+
 describe.each([
   ['sg', labNodes.sg],
   ['bsg', labNodes.bsg],

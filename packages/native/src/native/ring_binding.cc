@@ -51,6 +51,20 @@ Napi::ArrayBuffer ViewOf(Napi::Env env, MemoryBlock* block, size_t length) {
   return Napi::ArrayBuffer(env, out);
 }
 
+void FinalizeMappingView(napi_env, void*, void* hint) { static_cast<SharedMapping*>(hint)->Release(); }
+
+Napi::ArrayBuffer MappingView(Napi::Env env, SharedMapping* region) {
+  region->Retain();
+  napi_value out;
+  const napi_status status =
+      napi_create_external_arraybuffer(env, region->data(), region->length(), FinalizeMappingView, region, &out);
+  if (status != napi_ok) {
+    region->Release();
+    ThrowIfFailed(env, status);
+  }
+  return Napi::ArrayBuffer(env, out);
+}
+
 void OnClosed(uv_handle_t* handle) {
   auto* state = static_cast<RingPortState*>(uv::HandleData(handle));
   napi_async_cleanup_hook_handle cleanup = state->cleanup;
@@ -120,6 +134,7 @@ Napi::Function NativeRing::Define(Napi::Env env) {
                      {
                          InstanceMethod<&NativeRing::Control>("control"),
                          InstanceMethod<&NativeRing::Buffers>("buffers"),
+                         InstanceMethod<&NativeRing::MmapBuffer>("mmapBuffer"),
                          InstanceMethod<&NativeRing::Doorbell>("doorbell"),
                          InstanceMethod<&NativeRing::Kick>("kick"),
                          InstanceMethod<&NativeRing::Shutdown>("shutdown"),
@@ -202,6 +217,10 @@ NativeRing::NativeRing(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Native
                          config.buffer_count);
     }
     config.spin_us = NumberField(spec, "spinMicros", 0, 10000);
+    config.mmap_slots = NumberField(spec, "mmapSlots", 0, 64);
+    if (config.mmap_slots > 0 && config.buffer_size == 0) {
+      throw InvalidField(env, "options.bufferSize", "must be > 0 with mmap-ed slots (it is their reserve size)", 0);
+    }
     struct stat st;
     if (stat(config.path.c_str(), &st) != 0) throw OsError(env, errno, "stat", config.path);
     const int bsg = ReadBsgMajor();
@@ -212,6 +231,10 @@ NativeRing::NativeRing(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Native
       }
     } else if (S_ISCHR(st.st_mode) && bsg >= 0 && major(st.st_rdev) == static_cast<unsigned>(bsg)) {
       config.kind = 2;
+      if (config.mmap_slots > 0) {
+        throw InvalidField(env, "options.mmapSlots", "must be 0 on bsg (only sg has an mmap-able reserved buffer)",
+                           config.mmap_slots);
+      }
       if (config.queue_depth > 128) {
         throw InvalidField(env, "options.queueDepth", "must be <= 128 on bsg (one thread each)", config.queue_depth);
       }
@@ -284,6 +307,15 @@ Napi::Value NativeRing::Buffers(const Napi::CallbackInfo& info) {
         ViewOf(env, core.buffer_block(), static_cast<size_t>(core.config().buffer_count) * core.config().buffer_size));
   }
   return state_->buffers.Value();
+}
+
+Napi::Value NativeRing::MmapBuffer(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (state_ == nullptr) throw OsError(env, EBADF, "mmapBuffer", "");
+  const int64_t index = IntegerArg(info, 0, "index", 0, static_cast<int64_t>(state_->core->config().mmap_slots) - 1);
+  SharedMapping* region = state_->core->mmap_region(static_cast<size_t>(index));
+  if (region == nullptr) throw OsError(env, ENXIO, "mmapBuffer", state_->core->config().path);
+  return MappingView(env, region);
 }
 
 Napi::Value NativeRing::Doorbell(const Napi::CallbackInfo& info) {

@@ -28,6 +28,7 @@ class NativeRing : public Napi::ObjectWrap<NativeRing> {
  private:
   Napi::Value Control(const Napi::CallbackInfo& info);
   Napi::Value Buffers(const Napi::CallbackInfo& info);
+  Napi::Value MmapBuffer(const Napi::CallbackInfo& info);
   Napi::Value Doorbell(const Napi::CallbackInfo& info);
   Napi::Value Kick(const Napi::CallbackInfo& info);
   Napi::Value Shutdown(const Napi::CallbackInfo& info);

@@ -25,6 +25,7 @@
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -40,6 +41,8 @@ namespace {
 
 /** SG_FLAG_Q_AT_TAIL (include/scsi/sg.h in Linux 6.1; glibc's <scsi/sg.h> lacks it). */
 constexpr unsigned kSgFlagQAtTail = 0x10;
+/** SG_FLAG_MMAP_IO (include/scsi/sg.h; also missing from glibc's copy). */
+constexpr unsigned kSgFlagMmapIo = 0x4;
 
 /** Starts a detached thread with every signal blocked; 0 or an errno. */
 int StartBlockedThread(void* (*main)(void*), void* arg) {
@@ -69,13 +72,20 @@ int Validate(const RingCore& core, const SqeCopy& e) {
   if (e.max_sense > ring::kSenseBytes) return EINVAL;
   if (e.direction == ring::kDirNone) return e.length == 0 ? 0 : EINVAL;
   if (e.length == 0) return EINVAL;
-  if (e.buffer_index >= config.buffer_count) return EINVAL;
+  if (e.buffer_index >= config.buffer_count) {
+    // An mmap-ed reserve: the transfer starts at its first byte (sg_mmap maps the reserve from offset 0).
+    if (e.buffer_index - config.buffer_count >= config.mmap_slots || e.buffer_offset != 0) return EINVAL;
+  }
   if (static_cast<uint64_t>(e.buffer_offset) + e.length > config.buffer_size) return EINVAL;
   return 0;
 }
 
+bool IsMmapSlot(const RingCore& core, const SqeCopy& e) {
+  return e.direction != ring::kDirNone && e.buffer_index >= core.config().buffer_count;
+}
+
 uint8_t* DataPointer(const RingCore& core, const SqeCopy& e) {
-  if (e.direction == ring::kDirNone) return nullptr;
+  if (e.direction == ring::kDirNone || IsMmapSlot(core, e)) return nullptr;
   return core.buffer_base() + static_cast<size_t>(e.buffer_index) * core.buffer_stride() + e.buffer_offset;
 }
 
@@ -112,6 +122,36 @@ class SgConsumer : public RingConsumer {
       }
       fds_.push_back(fd);
     }
+    pool_fds_ = static_cast<int>(fds_.size());
+    std::vector<SharedMapping*> regions;
+    const uint32_t reserve = core_->config().buffer_size;
+    for (uint32_t m = 0; m < core_->config().mmap_slots; m++) {
+      const int fd = open(core_->config().path.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
+      if (fd < 0) {
+        *syscall = "open";
+        return ReleaseRegions(regions, errno);
+      }
+      fds_.push_back(fd);
+      // sg_ioctl SG_SET_RESERVED_SIZE rebuilds the reserve (sg_build_reserve may give less than asked,
+      // capped by max_sectors_kb: SG_GET_RESERVED_SIZE tells); sg_mmap refuses a length beyond it (ENOMEM).
+      int size = static_cast<int>(reserve);
+      int got = 0;
+      if (ioctl(fd, SG_SET_RESERVED_SIZE, &size) < 0 || ioctl(fd, SG_GET_RESERVED_SIZE, &got) < 0) {
+        *syscall = "ioctl(SG_SET_RESERVED_SIZE)";
+        return ReleaseRegions(regions, errno);
+      }
+      if (got < static_cast<int>(reserve)) {
+        *syscall = "ioctl(SG_SET_RESERVED_SIZE)";
+        return ReleaseRegions(regions, ENOMEM);
+      }
+      void* address = mmap(nullptr, reserve, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+      if (address == MAP_FAILED) {
+        *syscall = "mmap";
+        return ReleaseRegions(regions, errno);
+      }
+      regions.push_back(new SharedMapping(address, reserve));
+    }
+    core_->SetMmapRegions(std::move(regions));
     fd_inflight_.assign(fds_.size(), 0);
     fd_readable_.assign(fds_.size(), false);
     event_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -157,12 +197,28 @@ class SgConsumer : public RingConsumer {
     return nullptr;  // `keep` goes last: it may destroy the core and this consumer
   }
 
+  static int ReleaseRegions(std::vector<SharedMapping*>& regions, int err) {
+    for (SharedMapping* region : regions) region->Release();
+    regions.clear();
+    return err;
+  }
+
   int in_flight() const { return static_cast<int>(slots_.size() - free_.size()); }
 
-  /** The fd with the fewest commands in flight below 16, or -1. */
+  /** Where an entry goes: its mmap slot's own fd (one command at a time: one reserve), or the pool fd with
+   *  the fewest commands below 16. -1 when that fd is full. */
+  int Route(const SqeCopy& e) const {
+    if (IsMmapSlot(*core_, e)) {
+      const int fd_index = pool_fds_ + static_cast<int>(e.buffer_index - core_->config().buffer_count);
+      return fd_inflight_[fd_index] == 0 ? fd_index : -1;
+    }
+    return PickFd();
+  }
+
+  /** The pool fd with the fewest commands in flight below 16, or -1. */
   int PickFd() const {
     int best = -1;
-    for (size_t i = 0; i < fds_.size(); i++) {
+    for (int i = 0; i < pool_fds_; i++) {
       if (fd_inflight_[i] < kPerFd && (best < 0 || fd_inflight_[i] < fd_inflight_[best])) best = static_cast<int>(i);
     }
     return best;
@@ -184,7 +240,8 @@ class SgConsumer : public RingConsumer {
     h.cmdp = s.entry.cdb;
     h.sbp = s.sense;
     h.timeout = e.timeout_ms;
-    h.flags = ((e.flags & ring::kFlagDirectIo) ? SG_FLAG_DIRECT_IO : 0) |
+    const bool mmap_io = IsMmapSlot(*core_, e);
+    h.flags = (mmap_io ? kSgFlagMmapIo : (e.flags & ring::kFlagDirectIo) ? SG_FLAG_DIRECT_IO : 0) |
               ((e.flags & ring::kFlagQueueAtTail) ? kSgFlagQAtTail : 0);
     h.pack_id = slot_index;
     h.usr_ptr = reinterpret_cast<void*>(static_cast<intptr_t>(slot_index));
@@ -201,22 +258,34 @@ class SgConsumer : public RingConsumer {
     int taken = 0;
     batch_.assign(fds_.size(), {});
     while (!free_.empty()) {
-      const int fd_index = PickFd();
-      if (fd_index < 0) break;
+      SqeCopy e;
+      if (has_held_) {
+        e = held_;
+        has_held_ = false;
+        taken++;
+      } else {
+        const TakeResult r = core_->TakeNext(&e);
+        if (r == TakeResult::kEmpty) break;
+        taken++;
+        if (r == TakeResult::kCancelled) {
+          done_.push_back(FailedCqe(e, ECANCELED, ring::kCqeCancelled));
+          continue;
+        }
+        if (const int invalid = Validate(*core_, e)) {
+          done_.push_back(FailedCqe(e, invalid));
+          continue;
+        }
+      }
+      const int fd_index = Route(e);
+      if (fd_index < 0) {
+        // Its fd is full (an mmap slot runs one command at a time): hold it, keep the claim order.
+        held_ = e;
+        has_held_ = true;
+        break;
+      }
       const int slot_index = free_.back();
-      Slot& s = slots_[slot_index];
-      const TakeResult r = core_->TakeNext(&s.entry);
-      if (r == TakeResult::kEmpty) break;
-      taken++;
-      if (r == TakeResult::kCancelled) {
-        done_.push_back(FailedCqe(s.entry, ECANCELED, ring::kCqeCancelled));
-        continue;
-      }
-      if (const int invalid = Validate(*core_, s.entry)) {
-        done_.push_back(FailedCqe(s.entry, invalid));
-        continue;
-      }
       free_.pop_back();
+      slots_[slot_index].entry = e;
       fd_inflight_[fd_index]++;
       Prepare(slot_index, fd_index);
       batch_[fd_index].push_back(slot_index);
@@ -336,7 +405,7 @@ class SgConsumer : public RingConsumer {
 
   void Sleep() {
     int32_t* sleeping = core_->Word(ring::kOffSleeping);
-    const bool can_take = !free_.empty() && PickFd() >= 0;
+    const bool can_take = !free_.empty() && (has_held_ ? Route(held_) >= 0 : PickFd() >= 0);
     const uint32_t spin_us = core_->config().spin_us;
     if (can_take && spin_us > 0) {
       const uint64_t until = NowNs() + static_cast<uint64_t>(spin_us) * 1000;
@@ -388,7 +457,10 @@ class SgConsumer : public RingConsumer {
 
   RingCore* core_;
   std::shared_ptr<RingCore> keep_;  // handed to the thread at start
-  std::vector<int> fds_;
+  std::vector<int> fds_;  // pool fds (16 commands each), then one fd per mmap slot
+  int pool_fds_ = 0;
+  SqeCopy held_;
+  bool has_held_ = false;
   std::vector<int> fd_inflight_;
   std::vector<bool> fd_readable_;
   int event_fd_ = -1;

@@ -1,5 +1,6 @@
 #include "ring_core.h"
 
+#include <sys/mman.h>
 #include <time.h>
 
 #include <cerrno>
@@ -48,9 +49,16 @@ RingCore::RingCore(const RingConfig& config, BlockRef control, BlockRef buffers)
 }
 
 RingCore::~RingCore() {
+  for (SharedMapping* region : mmap_regions_) region->Release();
   std::lock_guard<std::mutex> lock(registry_mutex);
   Registry().erase(id_);
 }
+
+void SharedMapping::Release() {
+  if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+}
+
+SharedMapping::~SharedMapping() { munmap(address_, length_); }
 
 std::shared_ptr<RingCore> RingCore::Create(const RingConfig& config, int* err, const char** syscall) {
   *syscall = "mmap";
@@ -72,6 +80,7 @@ std::shared_ptr<RingCore> RingCore::Create(const RingConfig& config, int* err, c
   WriteU32(c + ring::kOffBufferCount, config.buffer_count);
   WriteU32(c + ring::kOffBufferSize, config.buffer_size);
   WriteU32(c + ring::kOffKind, static_cast<uint32_t>(config.kind));
+  WriteU32(c + ring::kOffMmapSlots, config.mmap_slots);
   WriteU32(c + ring::kOffCredits, config.entries);
   for (uint32_t s = 0; s < config.entries; s++) {
     // "consumed" of generation s - entries: the slot is free for position s.

@@ -82,6 +82,28 @@ struct RingConfig {
   uint32_t buffer_count = 0;
   uint32_t buffer_size = 0;  // rounded up to pages
   uint32_t spin_us = 0;      // sg: how long the consumer polls the SQ before sleeping
+  uint32_t mmap_slots = 0;   // sg: fds whose reserved buffer is mmap-ed and registered after the others
+};
+
+/**
+ * One mmap-ed sg reserved buffer (sg_mmap in drivers/scsi/sg.c), shared by the consumer
+ * and every JS view of it; munmap when the last reference goes. munmap while the fd is
+ * still open is safe: the reserve's pages belong to the fd (sg_remove_scat frees them at
+ * release), the mapping only refers to them.
+ */
+class SharedMapping {
+ public:
+  SharedMapping(void* address, size_t length) : address_(address), length_(length) {}
+  uint8_t* data() const { return static_cast<uint8_t*>(address_); }
+  size_t length() const { return length_; }
+  void Retain() { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void Release();
+
+ private:
+  ~SharedMapping();
+  void* address_;
+  size_t length_;
+  std::atomic<uint32_t> refs_{1};
 };
 
 class RingConsumer;
@@ -127,6 +149,9 @@ class RingCore : public std::enable_shared_from_this<RingCore> {
   bool SqReady() const;
   /** Posts completions (any thread) and wakes each JS thread concerned once. */
   void Post(const CqeCopy* cqes, size_t count);
+  /** sg: the consumer registers its mmap-ed reserves (the core keeps one reference each). */
+  void SetMmapRegions(std::vector<SharedMapping*> regions) { mmap_regions_ = std::move(regions); }
+  SharedMapping* mmap_region(size_t i) const { return i < mmap_regions_.size() ? mmap_regions_[i] : nullptr; }
   /** Wakes every attached JS thread (credits came back or the ring stopped). */
   void WakeAll();
   /** Returns `n` credits and wakes waiting producers. */
@@ -162,6 +187,7 @@ class RingCore : public std::enable_shared_from_this<RingCore> {
   std::mutex mutex_;   // producers_ and completion-queue tails
   std::vector<ProducerLink> producers_;
   std::unique_ptr<RingConsumer> consumer_;
+  std::vector<SharedMapping*> mmap_regions_;
   std::atomic<bool> stopped_{false};
 };
 

@@ -33,6 +33,7 @@ constexpr size_t kOffQueueDepth = 16;    // commands the consumer keeps in the k
 constexpr size_t kOffBufferCount = 20;
 constexpr size_t kOffBufferSize = 24;    // bytes per registered buffer (a multiple of the page size)
 constexpr size_t kOffKind = 28;          // 1 = sg consumer, 2 = bsg consumer
+constexpr size_t kOffMmapSlots = 32;     // sg: registered buffers bufferCount.. that are mmap-ed reserves
 constexpr size_t kOffSqTail = 64;        // next claim position (JS producers, Atomics.add)
 constexpr size_t kOffSqHead = 128;       // next position the consumer takes
 constexpr size_t kOffCredits = 192;      // free capacity: entries - (claimed and not yet reaped)
