@@ -213,8 +213,8 @@ export interface NativeRing {
   buffers(): ArrayBuffer;
   /** mmap-ed reserve slot `index` (sg). */
   mmapBuffer(index: number): ArrayBuffer;
-  /** Wakes the consumer if it sleeps; `count` new entries. */
-  doorbell(count: number): void;
+  /** Wakes the consumer if it sleeps (`count` new entries); sg submits inline: true = completions to reap now. */
+  doorbell(count: number): boolean;
   /** Wakes every attached thread's completion callback (credits came back). */
   kick(): void;
   /** Closes the ring for every producer; consumers exit once drained. */

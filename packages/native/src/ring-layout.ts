@@ -80,6 +80,7 @@ export const RING_STAT_NAMES = [
   'completionWakes',
   'jsWakeups',
   'batches',
+  'inlineDoorbells',
 ] as const;
 
 /** Byte offset of producer `p`'s completion queue. @internal */

@@ -140,6 +140,8 @@ export interface RingStats {
   readonly jsWakeups: number;
   /** Consumer passes that posted at least one completion. */
   readonly batches: number;
+  /** sg: doorbells that found the consumer asleep and submitted inline, in the calling JS thread. */
+  readonly inlineDoorbells: number;
 }
 
 /** What another thread needs to attach (plain data: send it with postMessage). */
@@ -344,7 +346,8 @@ export class ScsiRing implements AsyncDisposable {
   submit(request: RingRequest): Promise<RingCompletion> {
     let encoded: Encoded;
     try {
-      if (this.#closing) throw OsError.fromErrno(9, 'submit', this.path);
+      if (this.#closing || Atomics.load(this.#i32, RING.offClosing >> 2) !== 0)
+        throw OsError.fromErrno(9, 'submit', this.path);
       encoded = this.#encode(request);
     } catch (error) {
       return Promise.reject(error);
@@ -533,7 +536,9 @@ export class ScsiRing implements AsyncDisposable {
     this.#doorbellQueued = false;
     const count = this.#unrung;
     this.#unrung = 0;
-    if (Atomics.load(this.#i32, RING.offSleeping >> 2) !== 0) this.#native.doorbell(count);
+    // sg: the doorbell submits inline (io_uring_enter-style) and reaps what the device already
+    // answered; those completions are reaped here, without a wake-up.
+    if (Atomics.load(this.#i32, RING.offSleeping >> 2) !== 0 && this.#native.doorbell(count)) this.#reap();
   }
 
   #wait(waiter: Waiter): void {
@@ -550,6 +555,12 @@ export class ScsiRing implements AsyncDisposable {
   }
 
   #admitWaiters(): void {
+    if (Atomics.load(this.#i32, RING.offClosing >> 2) !== 0) {
+      // The owner closed the ring: no credit will ever be handed out again.
+      for (const w of this.#waiters.splice(0)) {
+        this.#settleEarly(w.pending, new AbortedError(`${w.pending.what} (ring closed before it was sent)`));
+      }
+    }
     while (this.#waiters.length > 0 && this.#takeCredit()) {
       const w = this.#waiters.shift() as Waiter;
       this.#publish(w.request, w.encoded, w.pending);
@@ -606,7 +617,7 @@ export class ScsiRing implements AsyncDisposable {
     if (this.#waiters.length > 0) this.#admitWaiters();
     // Other threads may wait for credits; a closing ring's consumer waits for the last one.
     if (Atomics.load(i32, RING.offWaiters >> 2) > 0) this.#native.kick();
-    if (Atomics.load(i32, RING.offClosing >> 2) !== 0) this.#native.doorbell(1);
+    if (Atomics.load(i32, RING.offClosing >> 2) !== 0 && this.#native.doorbell(1)) this.#reap();
     if (this.#inFlight === 0) {
       this.#drained?.();
       this.#queueUnref();

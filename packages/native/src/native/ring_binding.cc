@@ -86,10 +86,19 @@ void DetachState(RingPortState* state) {
     state->wrapper->Forget();
     state->wrapper = nullptr;
   }
-  state->on_completions.Reset();
-  state->control.Reset();
-  state->buffers.Reset();
-  if (!state->self.IsEmpty()) state->self.Reset();
+  // Reset() throws when napi_delete_reference fails, which it may during an environment's
+  // teardown; the references die with the environment then anyway.
+  try {
+    state->on_completions.Reset();
+    state->control.Reset();
+    state->buffers.Reset();
+    if (!state->self.IsEmpty()) state->self.Reset();
+  } catch (const Napi::Error&) {
+    state->on_completions.SuppressDestruct();
+    state->control.SuppressDestruct();
+    state->buffers.SuppressDestruct();
+    state->self.SuppressDestruct();
+  }
   uv_close(reinterpret_cast<uv_handle_t*>(state->async), OnClosed);
 }
 
@@ -319,11 +328,12 @@ Napi::Value NativeRing::MmapBuffer(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value NativeRing::Doorbell(const Napi::CallbackInfo& info) {
+  bool reap = false;
   if (state_ != nullptr) {
     const uint32_t count = info[0].IsNumber() ? info[0].As<Napi::Number>().Uint32Value() : 1;
-    state_->core->Doorbell(count == 0 ? 1 : count);
+    reap = state_->core->Doorbell(count == 0 ? 1 : count, state_->producer);
   }
-  return info.Env().Undefined();
+  return Napi::Boolean::New(info.Env(), reap);
 }
 
 Napi::Value NativeRing::Kick(const Napi::CallbackInfo& info) {

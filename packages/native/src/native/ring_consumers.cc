@@ -397,20 +397,25 @@ class SgConsumer : public RingConsumer {
     }
   }
 
-  void Flush() {
-    if (done_.empty()) return;
-    core_->Post(done_.data(), done_.size());
+  /** Posts the completions found; true when some went to `quiet_producer` (posted without a wake). */
+  bool Flush(int quiet_producer) {
+    if (done_.empty()) return false;
+    bool mine = false;
+    for (const CqeCopy& c : done_) mine |= static_cast<int>(c.producer) == quiet_producer;
+    core_->Post(done_.data(), done_.size(), quiet_producer);
     done_.clear();
+    return mine;
   }
 
-  void Sleep() {
+  /** Under work_mutex_: whether to sleep, with the doorbell flag set when a new entry could be taken. */
+  bool PrepareSleep() {
     int32_t* sleeping = core_->Word(ring::kOffSleeping);
     const bool can_take = !free_.empty() && (has_held_ ? Route(held_) >= 0 : PickFd() >= 0);
     const uint32_t spin_us = core_->config().spin_us;
     if (can_take && spin_us > 0) {
       const uint64_t until = NowNs() + static_cast<uint64_t>(spin_us) * 1000;
       do {
-        if (core_->SqReady()) return;
+        if (core_->SqReady()) return false;
         __builtin_ia32_pause();
       } while (NowNs() < until && !stop_.load(std::memory_order_relaxed));
     }
@@ -419,42 +424,82 @@ class SgConsumer : public RingConsumer {
       __atomic_store_n(sleeping, 1, __ATOMIC_SEQ_CST);
       if (core_->SqReady() || (stop_.load(std::memory_order_seq_cst) && core_->Drained())) {
         __atomic_store_n(sleeping, 0, __ATOMIC_SEQ_CST);
-        return;
+        return false;
       }
     }
     pollfds_.clear();
+    poll_fd_index_.clear();
     pollfds_.push_back({event_fd_, POLLIN, 0});
     for (size_t f = 0; f < fds_.size(); f++) {
-      if (fd_inflight_[f] > 0) pollfds_.push_back({fds_[f], POLLIN, 0});
+      if (fd_inflight_[f] > 0) {
+        pollfds_.push_back({fds_[f], POLLIN, 0});
+        poll_fd_index_.push_back(static_cast<int>(f));
+      }
     }
+    return true;
+  }
+
+  /**
+   * Sleeps in poll() (the eventfd and the fds with commands in flight) without holding
+   * work_mutex_, so a doorbell can submit inline meanwhile; an inline submission that leaves
+   * commands in flight writes the eventfd, so this thread re-polls with their fds.
+   */
+  void Sleep() {
     core_->Count(ring::kStatPollCalls);
     const int n = poll(pollfds_.data(), pollfds_.size(), -1);
-    __atomic_store_n(sleeping, 0, __ATOMIC_SEQ_CST);
+    __atomic_store_n(core_->Word(ring::kOffSleeping), 0, __ATOMIC_SEQ_CST);
     core_->Count(ring::kStatConsumerWakeups);
     if (n <= 0) return;
     if (pollfds_[0].revents & POLLIN) {
       uint64_t value;
       (void)!read(event_fd_, &value, sizeof value);
     }
-    size_t p = 1;
-    for (size_t f = 0; f < fds_.size(); f++) {
-      if (fd_inflight_[f] == 0) continue;
-      if (pollfds_[p].revents & (POLLIN | POLLERR | POLLHUP)) fd_readable_[f] = true;
-      p++;
+    std::lock_guard<std::mutex> lock(work_mutex_);
+    for (size_t p = 1; p < pollfds_.size(); p++) {
+      if (pollfds_[p].revents & (POLLIN | POLLERR | POLLHUP)) fd_readable_[poll_fd_index_[p - 1]] = true;
     }
   }
 
   void Run() {
     for (;;) {
-      const int taken = Submit();
-      const int found = Drain();
-      Flush();
-      if (taken > 0 || found > 0) continue;
-      if (stop_.load(std::memory_order_seq_cst) && in_flight() == 0 && core_->Drained()) break;
+      {
+        std::lock_guard<std::mutex> lock(work_mutex_);
+        const int taken = Submit();
+        const int found = Drain();
+        Flush(-1);
+        if (taken > 0 || found > 0) continue;
+        if (stop_.load(std::memory_order_seq_cst) && in_flight() == 0 && core_->Drained()) break;
+        if (!PrepareSleep()) continue;
+      }
       Sleep();
     }
   }
 
+ public:
+  /**
+   * The doorbell of a JS thread while this consumer sleeps: submit inline, in the caller's
+   * thread (as io_uring_enter() does without SQPOLL), and reap what the device already
+   * answered. Completions for `producer` posted here send no wake-up: the caller reaps them
+   * when this returns true. When the consumer is busy (the lock is taken) it will see the
+   * entries itself (the Dekker pair of PrepareSleep).
+   */
+  bool Inline(int producer) override {
+    std::unique_lock<std::mutex> lock(work_mutex_, std::try_to_lock);
+    if (!lock.owns_lock()) return false;
+    core_->Count(ring::kStatInlineDoorbells);
+    Submit();
+    // A device that answers inside write() (scsi_debug delay=0) has its replies ready now.
+    Drain();
+    const bool mine = Flush(producer);
+    if (in_flight() > 0) {
+      // Commands still in the kernel: the sleeping consumer must poll their fds.
+      const uint64_t one = 1;
+      (void)!write(event_fd_, &one, sizeof one);
+    }
+    return mine;
+  }
+
+ private:
   RingCore* core_;
   std::shared_ptr<RingCore> keep_;  // handed to the thread at start
   std::vector<int> fds_;  // pool fds (16 commands each), then one fd per mmap slot
@@ -471,7 +516,9 @@ class SgConsumer : public RingConsumer {
   std::vector<sg_io_hdr> replies_;
   std::vector<CqeCopy> done_;
   std::vector<pollfd> pollfds_;
+  std::vector<int> poll_fd_index_;
   std::atomic<bool> stop_{false};
+  std::mutex work_mutex_;  // the consumer's state: its own thread, or a JS thread submitting inline
 };
 
 // ---------------------------------------------------------------- bsg

@@ -185,7 +185,7 @@ TakeResult RingCore::TakeNext(SqeCopy* out) {
   return TakeResult::kTaken;
 }
 
-void RingCore::Post(const CqeCopy* cqes, size_t count) {
+void RingCore::Post(const CqeCopy* cqes, size_t count, int quiet_producer) {
   if (count == 0) return;
   int32_t orphaned = 0;
   uint64_t wake_mask = 0;
@@ -226,7 +226,7 @@ void RingCore::Post(const CqeCopy* cqes, size_t count) {
     Count(ring::kStatBatches);
     // One wake per JS thread per batch (uv_async_send also coalesces sends until the callback runs).
     for (size_t p = 0; p < producers_.size(); p++) {
-      if ((wake_mask >> p) & 1) {
+      if (((wake_mask >> p) & 1) && static_cast<int>(p) != quiet_producer) {
         uv_async_send(producers_[p].async);
         Count(ring::kStatCompletionWakes);
       }
@@ -249,8 +249,13 @@ void RingCore::WakeAll() {
   }
 }
 
-void RingCore::Doorbell(uint32_t count) {
-  if (consumer_) consumer_->Wake(count);
+bool RingCore::Doorbell(uint32_t count, int producer) {
+  if (!consumer_) return false;
+  // Closing: the consumer may be waiting for the last credit to exit; wake it in any case.
+  if (__atomic_load_n(Word(ring::kOffClosing), __ATOMIC_SEQ_CST) != 0) consumer_->Wake(count);
+  if (config_.kind == 1) return consumer_->Inline(producer);
+  consumer_->Wake(count);
+  return false;
 }
 
 void RingCore::Shutdown() {

@@ -147,8 +147,8 @@ class RingCore : public std::enable_shared_from_this<RingCore> {
   TakeResult TakeNext(SqeCopy* out);
   /** Whether an entry (published or cancelled) is waiting at the SQ head. */
   bool SqReady() const;
-  /** Posts completions (any thread) and wakes each JS thread concerned once. */
-  void Post(const CqeCopy* cqes, size_t count);
+  /** Posts completions (any thread) and wakes each JS thread concerned once, but `quiet_producer` (the caller). */
+  void Post(const CqeCopy* cqes, size_t count, int quiet_producer = -1);
   /** sg: the consumer registers its mmap-ed reserves (the core keeps one reference each). */
   void SetMmapRegions(std::vector<SharedMapping*> regions) { mmap_regions_ = std::move(regions); }
   SharedMapping* mmap_region(size_t i) const { return i < mmap_regions_.size() ? mmap_regions_[i] : nullptr; }
@@ -159,8 +159,11 @@ class RingCore : public std::enable_shared_from_this<RingCore> {
 
   /** The consumer (its threads find themselves through the core they keep alive). */
   RingConsumer* consumer_for_threads() const { return consumer_.get(); }
-  /** Rings the doorbell: wakes the consumer if it sleeps. Any thread. */
-  void Doorbell(uint32_t count);
+  /**
+   * Rings the doorbell from JS thread `producer`: the sg consumer submits inline when it
+   * sleeps (true: completions for `producer` are ready to reap now); otherwise wakes it.
+   */
+  bool Doorbell(uint32_t count, int producer);
   /**
    * Stops accepting (credits closed) and lets the consumers exit once nothing is left in
    * the SQ or the kernel; `notify` producers' callbacks see `stopped()` afterwards.
@@ -198,6 +201,8 @@ class RingConsumer {
   /** Opens the device and starts the thread(s); 0 or an errno (*syscall names the call). */
   virtual int Start(const char** syscall) = 0;
   virtual void Wake(uint32_t count) = 0;
+  /** A JS thread's doorbell: submit inline if possible; true when completions for `producer` were posted quietly. */
+  virtual bool Inline(int producer) { return false; }
   virtual void Stop() = 0;
 };
 

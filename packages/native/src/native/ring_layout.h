@@ -59,6 +59,7 @@ enum Stat : size_t {
   kStatCompletionWakes,   // uv_async_send() calls towards JS threads
   kStatJsWakeups,         // completion callbacks run on JS threads
   kStatBatches,           // consumer passes that posted >= 1 completion
+  kStatInlineDoorbells,   // sg: doorbells that submitted inline in the JS thread (the consumer slept)
   kStatCount = 16,
 };
 
