@@ -487,11 +487,18 @@ class SgConsumer : public RingConsumer {
     std::unique_lock<std::mutex> lock(work_mutex_, std::try_to_lock);
     if (!lock.owns_lock()) return false;
     core_->Count(ring::kStatInlineDoorbells);
-    Submit();
-    // A device that answers inside write() (scsi_debug delay=0) has its replies ready now.
-    Drain();
+    // A device that answers inside write() (scsi_debug delay=0) has its replies ready at once,
+    // which frees slots for entries still in the SQ (or the fd a held entry waits for): go round
+    // while that makes progress, a bounded number of times (the JS thread waits meanwhile).
+    for (int round = 0; round < 8; round++) {
+      const int taken = Submit();
+      const int found = Drain();
+      if (taken == 0 && found == 0) break;
+    }
     const bool mine = Flush(producer);
-    if (in_flight() > 0) {
+    // Whatever is left (commands in the kernel, a held entry, entries still in the SQ) is the
+    // consumer thread's: wake it so it polls those fds and takes the rest.
+    if (in_flight() > 0 || has_held_ || core_->SqReady()) {
       // Commands still in the kernel: the sleeping consumer must poll their fds.
       const uint64_t one = 1;
       (void)!write(event_fd_, &one, sizeof one);
