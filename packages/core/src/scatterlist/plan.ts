@@ -578,7 +578,7 @@ export function sgToFromDevRefusal(
   buffer: Pick<SgBuffer, 'elements' | 'elementSize'>,
   limits: QueueLimits,
   pageSize = X86_64_PAGE_SIZE,
-): TransferRefusal {
+): TransferRefusal & { readonly errno: 'ENOMEM' | 'EINVAL' } {
   validatePageSize(pageSize);
   if (!Number.isSafeInteger(length) || length <= 0 || length > 0xffff_ffff) {
     throw new InvalidFieldError('length', 'must be an integer in 1..4294967295 (the bytes mapped)', length);
@@ -610,7 +610,7 @@ export function sgToFromDevRefusal(
     elementSize: buffer.elementSize,
   };
   const remap = remapToFromDevCopy(length, target, limits, pageSize);
-  return refusalOf('sg-to-from-dev-regression', remap.errno, remap.rule);
+  return { ...refusalOf('sg-to-from-dev-regression', remap.errno, remap.rule), errno: remap.errno };
 }
 
 /**
