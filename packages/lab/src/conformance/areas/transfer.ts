@@ -477,6 +477,13 @@ function plan(device: ConformanceDevice) {
   // the reserve's 8 pages (2048 x 16 bytes fill them exactly; ENOMEM is checked first).
   for (const length of [12, 14, 16]) toFromCase('sg', 'to-from-device', length);
   toFromCase('sg', 'from-device', 12);
+  // Large private buffers: each round is one full bio (256 pages). Up to 9 MiB the pages run out
+  // inside round 9, before its bio meets max_segments (ENOMEM, where FROM_DEV gets EINVAL above
+  // 8 MiB); beyond, round 9 has pages left and its bio is refused (EINVAL).
+  for (const length of [8 * MIB + 512, 9 * MIB, 9 * MIB + 512]) {
+    toFromCase('sg', 'to-from-device', length);
+    toFromCase('sg', 'from-device', length);
+  }
   // SG_FLAG_MMAP_IO: the reserve, with a buffer to copy from or a NULL dxferp (EFAULT).
   toFromCase('sg', 'to-from-device', 512, { flags: SG_FLAG_MMAP_IO });
   toFromCase('sg', 'to-from-device', 512, { flags: SG_FLAG_MMAP_IO, nullData: true });
