@@ -7,6 +7,12 @@
  */
 export { DeviceError, exitStatusForScsiStatus, exitStatusForSense } from './device-error.js';
 export { errnoDescription, errnoFromName, errnoName } from './errno-names.js';
+export {
+  ExitStatus,
+  type ExitStatusCode,
+  exitStatusForErrno,
+  type OsErrorExitStatus,
+} from './exit-status.js';
 export { InvalidFieldError, requireBigInt, requireInteger } from './invalid-field-error.js';
 export { type MalformedDataDetails, MalformedDataError } from './malformed-data-error.js';
 export { OsError } from './os-error.js';

@@ -2,7 +2,7 @@
  * Bad input: a field of a request, header or CDB is out of its allowed range.
  * @module
  */
-import { ExitStatus, type ExitStatusCode } from '../exit-status.js';
+import { ExitStatus, type ExitStatusCode } from './exit-status.js';
 
 /** Renders a rejected value for a message: strings quoted, bigints with `n`, buffers by length. */
 function describeValue(value: unknown): string {

@@ -23,6 +23,7 @@ import {
   type DecodedSense,
   decodeSense,
   HostStatus,
+  hexDigits,
   InvalidFieldError,
   NotSupportedError,
   ResultCategory,
@@ -813,7 +814,7 @@ export class IscsiSession extends EventEmitter<IscsiSessionEvents> {
   }
 
   #describe(task: ScsiTask): string {
-    const op = task.cdb[0]!.toString(16).padStart(2, '0');
+    const op = hexDigits(task.cdb[0]!);
     return `iSCSI command 0x${op} tag ${task.itt} on ${this.targetName} at ${this.portal}`;
   }
 
