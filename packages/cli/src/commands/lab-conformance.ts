@@ -8,7 +8,6 @@ import {
   formatConformanceTable,
   type LabAccel,
   LabProgress,
-  type ProgressStream,
   runConformanceInLab,
 } from '@sgv4/lab';
 import type { Command } from '../framework/command.js';
@@ -60,7 +59,7 @@ export const labConformanceCommand: Command = {
     }
     const accel: LabAccel = invocation.choice('accel', ['tcg', 'kvm', 'auto'] as const, 'tcg') ?? 'tcg';
     const timeoutMs = (invocation.integer('timeout', { min: 1, max: 86400 }, 600) ?? 600) * 1000;
-    const progress = new LabProgress(io.stderr as unknown as ProgressStream, { quiet: invocation.json });
+    const progress = new LabProgress(io.stderr, { quiet: invocation.json });
     const { report, run } = await runConformanceInLab({
       accel,
       timeoutMs,
