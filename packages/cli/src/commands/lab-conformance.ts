@@ -13,6 +13,7 @@ import {
 import type { Command } from '../framework/command.js';
 import { printJson, printLine } from '../framework/output.js';
 import { UsageError } from '../framework/usage-error.js';
+import { LAB_ACCEL_OPTION, LAB_TIMEOUT_OPTION } from './lab-guest-options.js';
 
 export const labConformanceCommand: Command = {
   name: 'conformance',
@@ -39,16 +40,8 @@ export const labConformanceCommand: Command = {
       description: `run only this area (repeatable): ${CONFORMANCE_AREA_NAMES.join(', ')}`,
     },
     cases: { type: 'boolean', description: 'list every case (input, model, kernel) after the table' },
-    accel: {
-      type: 'string',
-      valueName: 'tcg|kvm|auto',
-      description: 'tcg (default), kvm, or auto: KVM if it boots within 30 s, else TCG',
-    },
-    timeout: {
-      type: 'string',
-      valueName: 'SECONDS',
-      description: 'hard timeout: QEMU is killed after this long (default 600)',
-    },
+    accel: LAB_ACCEL_OPTION,
+    timeout: LAB_TIMEOUT_OPTION,
   },
   async run(invocation, io) {
     const areas = invocation.strings('area');

@@ -13,7 +13,7 @@ export {
   exitStatusForErrno,
   type OsErrorExitStatus,
 } from './exit-status.js';
-export { InvalidFieldError, requireBigInt, requireInteger } from './invalid-field-error.js';
+export { InvalidFieldError, optionalInteger, requireBigInt, requireInteger } from './invalid-field-error.js';
 export { type MalformedDataDetails, MalformedDataError } from './malformed-data-error.js';
 export { OsError } from './os-error.js';
 export { AbortedError, NotSupportedError, PermissionDeniedError, TimeoutError } from './request-errors.js';

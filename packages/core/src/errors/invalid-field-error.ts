@@ -49,6 +49,17 @@ export function requireInteger(field: string, value: unknown, min: number, max: 
   return value;
 }
 
+/** An optional integer setting: `fallback` when absent, else {@link requireInteger}'s check. */
+export function optionalInteger(
+  field: string,
+  value: number | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  return value === undefined ? fallback : requireInteger(field, value, min, max);
+}
+
 /** Throws InvalidFieldError unless `value` is a bigint in [min, max]. */
 export function requireBigInt(field: string, value: unknown, min: bigint, max: bigint): bigint {
   if (typeof value !== 'bigint' || value < min || value > max) {
