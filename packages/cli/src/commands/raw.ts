@@ -104,7 +104,7 @@ export const rawCommand: Command = {
         ...(dataOut ? { dataOut } : {}),
       });
     } finally {
-      handle.close();
+      await handle.close();
     }
 
     const direction = dataIn ? 'in' : dataOut ? 'out' : 'none';
