@@ -159,7 +159,8 @@ interface Pending {
   done: boolean;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
-  what: string;
+  /** First CDB byte, for messages (built only when one is needed). */
+  cdb0: number;
 }
 
 interface Waiter {
@@ -368,7 +369,7 @@ export class ScsiRing implements AsyncDisposable {
         done: false,
         signal: request.signal,
         onAbort: undefined,
-        what: `${opcodeName(request.cdb)} on ${this.path}`,
+        cdb0: request.cdb[0] ?? 0,
       };
       if (this.#waiters.length === 0 && this.#takeCredit()) {
         this.#publish(request, encoded, pending);
@@ -414,7 +415,10 @@ export class ScsiRing implements AsyncDisposable {
     if (this.#closePromise !== undefined) return this.#closePromise;
     this.#closing = true;
     for (const w of this.#waiters.splice(0)) {
-      this.#settleEarly(w.pending, new AbortedError(`${w.pending.what} (ring closed before it was sent)`));
+      this.#settleEarly(
+        w.pending,
+        new AbortedError(`${this.#what(w.pending)} (ring closed before it was sent)`),
+      );
     }
     this.#setWaiting(false);
     this.#closePromise = (async () => {
@@ -483,6 +487,10 @@ export class ScsiRing implements AsyncDisposable {
         (request.directIo === true ? RING_FLAG.directIo : 0) |
         (request.queueAtTail === true ? RING_FLAG.queueAtTail : 0),
     };
+  }
+
+  #what(pending: Pending): string {
+    return `SCSI command 0x${pending.cdb0.toString(16).padStart(2, '0')} on ${this.path}`;
   }
 
   #takeCredit(): boolean {
@@ -558,7 +566,10 @@ export class ScsiRing implements AsyncDisposable {
     if (Atomics.load(this.#i32, RING.offClosing >> 2) !== 0) {
       // The owner closed the ring: no credit will ever be handed out again.
       for (const w of this.#waiters.splice(0)) {
-        this.#settleEarly(w.pending, new AbortedError(`${w.pending.what} (ring closed before it was sent)`));
+        this.#settleEarly(
+          w.pending,
+          new AbortedError(`${this.#what(w.pending)} (ring closed before it was sent)`),
+        );
       }
     }
     while (this.#waiters.length > 0 && this.#takeCredit()) {
@@ -589,24 +600,27 @@ export class ScsiRing implements AsyncDisposable {
       pending.done = true;
       const errno = view.getInt32(base + RING.cqeErrno, true);
       if ((view.getUint32(base + RING.cqeFlags, true) & CQE_CANCELLED) !== 0) {
-        pending.reject(new AbortedError(`${pending.what} (removed from the ring before it was sent)`));
+        pending.reject(new AbortedError(`${this.#what(pending)} (removed from the ring before it was sent)`));
       } else if (errno !== 0) {
         pending.reject(OsError.fromErrno(errno, this.kind === 'sg' ? 'write' : 'SG_IO', this.path));
       } else {
-        const senseLength = view.getUint32(base + RING.cqeSenseLength, true);
+        const senseLength = Math.min(view.getUint32(base + RING.cqeSenseLength, true), RING.senseBytes);
+        const tagLow = view.getUint32(base + RING.cqeTag, true);
+        const tagHigh = view.getUint32(base + RING.cqeTag + 4, true);
         pending.resolve({
           status: view.getUint32(base + RING.cqeDeviceStatus, true),
           hostStatus: view.getUint32(base + RING.cqeTransport, true),
           driverStatus: view.getUint32(base + RING.cqeDriver, true),
           dinResid: view.getInt32(base + RING.cqeDinResid, true),
           doutResid: view.getInt32(base + RING.cqeDoutResid, true),
-          sense: this.#u8.slice(
-            base + RING.cqeSense,
-            base + RING.cqeSense + Math.min(senseLength, RING.senseBytes),
-          ),
+          sense:
+            senseLength === 0
+              ? new Uint8Array(0)
+              : this.#u8.slice(base + RING.cqeSense, base + RING.cqeSense + senseLength),
           durationUs: view.getUint32(base + RING.cqeDurationUs, true),
           info: view.getUint32(base + RING.cqeInfo, true),
-          tag: view.getBigUint64(base + RING.cqeTag, true),
+          // No BigInt arithmetic for the common untagged command.
+          tag: tagLow === 0 && tagHigh === 0 ? 0n : view.getBigUint64(base + RING.cqeTag, true),
         });
       }
     }
@@ -631,7 +645,10 @@ export class ScsiRing implements AsyncDisposable {
       const index = this.#waiters.findIndex((w) => w.pending === pending);
       if (index >= 0) this.#waiters.splice(index, 1);
       if (this.#waiters.length === 0) this.#setWaiting(false);
-      this.#settleEarly(pending, new AbortedError(`${pending.what} (aborted before it was sent)`, reason));
+      this.#settleEarly(
+        pending,
+        new AbortedError(`${this.#what(pending)} (aborted before it was sent)`, reason),
+      );
       return;
     }
     const base = RING.offSq + (pending.pos & this.#mask) * RING.sqeSize;
@@ -642,8 +659,8 @@ export class ScsiRing implements AsyncDisposable {
     pending.reject(
       new AbortedError(
         removed
-          ? `${pending.what} (removed from the ring's submission queue, never sent)`
-          : `${pending.what} (abandoned in the kernel: Linux 6.1 sg and bsg cannot abort it; its buffer stays in use until it completes)`,
+          ? `${this.#what(pending)} (removed from the ring's submission queue, never sent)`
+          : `${this.#what(pending)} (abandoned in the kernel: Linux 6.1 sg and bsg cannot abort it; its buffer stays in use until it completes)`,
         reason,
       ),
     );
