@@ -295,7 +295,7 @@ describe.each([
 
   it('four worker_threads submit to one ring at once: every completion exactly once, with its data', async () => {
     const workers = 4;
-    const perWorker = 200;
+    const perWorker = 100;
     const ring = openRing(path, { queueDepth: 16, entries: 64, bufferCount: workers * 16, bufferSize: 4096 });
     const dist = join(packageRoot, 'dist', 'index.js');
     const source = `
