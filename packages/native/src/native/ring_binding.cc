@@ -121,7 +121,11 @@ void AsyncCleanup(napi_async_cleanup_hook_handle handle, void* arg) {
   auto* state = static_cast<RingPortState*>(arg);
   state->cleanup = handle;
   if (state->detached) return;  // a close is already under way; its callback ends the hook
-  DetachState(state);
+  try {
+    DetachState(state);
+  } catch (const Napi::Error&) {
+    // No JS can run any more: nothing to report to, and a C++ exception must not leave a C callback.
+  }
 }
 
 uint32_t NumberField(Napi::Object spec, const char* name, uint32_t min, uint32_t max) {
