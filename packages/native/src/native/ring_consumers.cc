@@ -259,10 +259,10 @@ class SgConsumer : public RingConsumer {
     batch_.assign(fds_.size(), {});
     while (!free_.empty()) {
       SqeCopy e;
-      if (has_held_) {
+      const bool was_held = has_held_;
+      if (was_held) {
         e = held_;
         has_held_ = false;
-        taken++;
       } else {
         const TakeResult r = core_->TakeNext(&e);
         if (r == TakeResult::kEmpty) break;
@@ -279,10 +279,12 @@ class SgConsumer : public RingConsumer {
       const int fd_index = Route(e);
       if (fd_index < 0) {
         // Its fd is full (an mmap slot runs one command at a time): hold it, keep the claim order.
+        // Holding it again is no progress: the caller must poll, not spin.
         held_ = e;
         has_held_ = true;
         break;
       }
+      if (was_held) taken++;  // placed at last: progress
       const int slot_index = free_.back();
       free_.pop_back();
       slots_[slot_index].entry = e;
