@@ -59,6 +59,15 @@ export const scriptSuites: readonly ScriptSuite[] = [
       "bsg SG_IO on addon threads, the mmap-ed reserve) against sg3_utils' sg_read and fio's sg engine, " +
       'under scsi_debug delay=0 and ndelay=100000 set in the same boot',
   },
+  {
+    name: 'ring-vs-peers',
+    script: 'lab/ring-vs-peers.js',
+    where: { lab: 'overhead' },
+    description:
+      'The SCSI ring (shared-memory SQ/CQ; sg: writev/readv on a pool of fds, bsg: N blocking SG_IO threads) at QD 1, 16 ' +
+      "and 64 against fio's sg engine at the same iodepths, sg_read and the plain promise path, 4 KiB random reads, " +
+      'under scsi_debug delay=0 and ndelay=100000 set in the same boot',
+  },
 ];
 
 /** One comparison in a results file: this project's path against a peer or a floor. */

@@ -185,6 +185,62 @@ export type NativeHandleConstructor = new (
   exclusive: boolean,
 ) => NativeHandle;
 
+/** Options of a new ring (validated again by the addon). */
+export interface NativeRingSpec {
+  /** sg or bsg node. */
+  path: string;
+  /** Submission entries (power of two). */
+  entries: number;
+  /** Commands in the kernel at once. */
+  queueDepth: number;
+  /** Registered buffers. */
+  bufferCount: number;
+  /** Bytes per registered buffer. */
+  bufferSize: number;
+  /** Producer (JS thread) slots. */
+  producers: number;
+  /** sg consumer's busy-poll before sleeping, microseconds. */
+  spinMicros: number;
+  /** sg: mmap-ed reserve slots. */
+  mmapSlots: number;
+}
+
+/** One JS thread's attachment to a ring (`src/native/ring_binding.cc`). */
+export interface NativeRing {
+  /** The shared control block (header, counters, producer table, SQ, CQs). */
+  control(): ArrayBuffer;
+  /** The registered buffers, back to back (bufferSize each). */
+  buffers(): ArrayBuffer;
+  /** mmap-ed reserve slot `index` (sg). */
+  mmapBuffer(index: number): ArrayBuffer;
+  /** Wakes the consumer if it sleeps (`count` new entries); sg submits inline: true = completions to reap now. */
+  doorbell(count: number): boolean;
+  /** Wakes every attached thread's completion callback (credits came back). */
+  kick(): void;
+  /** Closes the ring for every producer; consumers exit once drained. */
+  shutdown(): void;
+  /** Ends this attachment (the owner's also shuts the ring down). */
+  detach(): void;
+  /** Whether the completion handle keeps the event loop alive. */
+  setRef(refed: boolean): void;
+  /** The consumers have exited. */
+  readonly stopped: boolean;
+  /** This attachment's producer (completion queue) index. */
+  readonly producer: number;
+  /** The ring's process-wide id. */
+  readonly id: number;
+  /** Consumer kind. */
+  readonly kind: 'sg' | 'bsg';
+  /** The node. */
+  readonly path: string;
+}
+
+/** Constructor of {@link NativeRing}: opens a ring, or attaches to one by id. */
+export type NativeRingConstructor = new (
+  spec: NativeRingSpec | { id: number },
+  onCompletions: (stopped: boolean) => void,
+) => NativeRing;
+
 /** The module object the addon exports. */
 export interface NativeAddon {
   /** The handle class. */
@@ -201,4 +257,8 @@ export interface NativeAddon {
   ): void;
   /** Page-aligned native memory as an external ArrayBuffer. */
   allocateBuffer(length: number): ArrayBuffer;
+  /** The ring class. */
+  NativeRing: NativeRingConstructor;
+  /** The ring layout constants (ring_layout.h), to check the TypeScript mirror. */
+  ringLayout(): Record<string, number>;
 }

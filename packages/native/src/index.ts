@@ -13,6 +13,9 @@ export type {
   NativeData,
   NativeHandle,
   NativeHandleConstructor,
+  NativeRing,
+  NativeRingConstructor,
+  NativeRingSpec,
   NodeKind,
   SgRequestInfo,
   SgScsiId,
@@ -34,4 +37,15 @@ export {
   ScsiHandle,
   type SgIoRequest,
 } from './scsi-handle.js';
+export {
+  attachRing,
+  openRing,
+  type RingCompletion,
+  type RingData,
+  type RingOptions,
+  type RingRequest,
+  type RingShare,
+  type RingStats,
+  ScsiRing,
+} from './scsi-ring.js';
 export { SgIoctl, SgScsiReset } from './sg-ioctls.js';

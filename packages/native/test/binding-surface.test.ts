@@ -55,4 +55,8 @@ describe('binding.ts matches the compiled addon', () => {
   it('NativeCommand methods and accessors', () => {
     expect(prototypeNames(addon.NativeCommand)).toEqual(declared.get('NativeCommand'));
   });
+
+  it('NativeRing methods and accessors', () => {
+    expect(prototypeNames(addon.NativeRing)).toEqual(declared.get('NativeRing'));
+  });
 });

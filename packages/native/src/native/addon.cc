@@ -8,6 +8,7 @@
 #include "device_handle.h"
 #include "js_errors.h"
 #include "native_command.h"
+#include "ring_binding.h"
 
 namespace sgv4 {
 
@@ -40,6 +41,9 @@ Addon::Addon(Napi::Env env, Napi::Object exports) : env_(env) {
                            InstanceValue("NativeCommand", command, napi_enumerable),
                            InstanceMethod<&Addon::Configure>("configure", napi_enumerable),
                            InstanceMethod<&Addon::AllocateBuffer>("allocateBuffer", napi_enumerable),
+                           InstanceValue("NativeRing", NativeRing::Define(env), napi_enumerable),
+                           InstanceValue("ringLayout", Napi::Function::New(env, NativeRing::Layout, "ringLayout"),
+                                         napi_enumerable),
                        });
   if (napi_add_async_cleanup_hook(env, AsyncCleanup, this, &cleanup_registration_) != napi_ok) {
     throw Napi::Error::New(env, "sgv4: napi_add_async_cleanup_hook failed");

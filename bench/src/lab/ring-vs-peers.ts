@@ -1,0 +1,345 @@
+/**
+ * The SCSI ring (issue 11) against fio's sg engine, sg3_utils' `sg_read` and this
+ * project's plain promise path, in ONE lab boot (`pnpm bench:lab:ring`), under both
+ * scsi_debug profiles set at run time: `delay=0` (pure overhead) and `ndelay=100000`
+ * (100 us, SSD-like: queue depth matters). 4 KiB random reads at QD 1, 16 and 64.
+ *
+ * Method: every comparison is a duel (measure.ts): path and peer alternate in short rounds
+ * (ABBA) and the ratio is the median of the per-round ratios. The ring's shared counters
+ * give system calls, consumer wake-ups and JS wake-ups per command.
+ *
+ * Goals (issue 11): ring on sg QD16 >= 1.0x fio sg iodepth=16 in both profiles; ring on
+ * bsg QD16 >= 0.8x fio sg iodepth=16; QD64 >= QD16 throughput; QD1 latency within 1.2x
+ * of the plain promise path (ratio = promise latency / ring latency >= 1/1.2).
+ *
+ * Output: JSON on stdout, also `$SGV4_BENCH_RESULTS` or `$SGV4_LAB_RESULTS`/ring-vs-peers.json.
+ * @module
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { createSgIoV4Header } from '@sgv4/core';
+import { allocateBuffer, openRing, openScsiHandle, type RingStats, type ScsiRing } from '@sgv4/native';
+import { type Contender, type Duel, duel, ROUNDS, timeDepth, timeLoop, WINDOW_MS } from './measure.js';
+import { fioSg, sgRead } from './peers.js';
+
+const SG = process.env.SGV4_BENCH_SG ?? '/dev/sg0';
+const BSG = process.env.SGV4_BENCH_BSG ?? '/dev/bsg/0:0:0:0';
+const SCSI_DEBUG = '/sys/bus/pseudo/drivers/scsi_debug';
+const BLOCK = 512;
+const BYTES = 4096;
+/** As fio --size=32m: the first 32 MiB. */
+const SPAN_SLOTS = (32 * 1024 * 1024) / BYTES;
+
+interface Profile {
+  name: string;
+  delay: number;
+  ndelay: number;
+}
+
+/** scsi_debug 6.1: writing delay zeroes ndelay; a non-zero ndelay overrides delay (delay_store, ndelay_store). */
+function applyProfile(profile: Profile): void {
+  writeFileSync(`${SCSI_DEBUG}/delay`, `${profile.delay}\n`);
+  if (profile.ndelay > 0) writeFileSync(`${SCSI_DEBUG}/ndelay`, `${profile.ndelay}\n`);
+  const ndelay = Number.parseInt(readFileSync(`${SCSI_DEBUG}/ndelay`, 'utf8'), 10);
+  if (ndelay !== profile.ndelay) throw new Error(`scsi_debug ndelay did not take ${profile.ndelay}`);
+}
+
+/** A fixed pseudo-random LBA sequence (4 KiB aligned). */
+function lbaSource(): () => number {
+  let state = 0x2545f491;
+  return () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return ((state >>> 0) % SPAN_SLOTS) * (BYTES / BLOCK);
+  };
+}
+
+function read10(lba: number): Uint8Array {
+  const cdb = new Uint8Array(10);
+  cdb[0] = 0x28;
+  new DataView(cdb.buffer).setUint32(2, lba);
+  cdb[8] = BYTES / BLOCK;
+  return cdb;
+}
+
+type Counters = Record<keyof RingStats, number>;
+
+/** Per command, from the ring's counters over the windows a contender ran. */
+export interface RingPerCommand {
+  /** write + writev + readv + poll (sg consumer) or SG_IO (bsg), per command. */
+  syscalls: number;
+  /** Doorbells that woke a sleeping consumer, per command. */
+  doorbells: number;
+  /** Consumer wake-ups (poll returns / condition-variable wakes), per command. */
+  consumerWakeups: number;
+  /** JS completion callbacks, per command (one per batch). */
+  jsWakeups: number;
+  /** Commands per consumer batch. */
+  commandsPerBatch: number;
+}
+
+/** The ring at queue depth `depth`: `depth` lanes, each awaiting its own submit on its own buffer. */
+function ringPath(
+  ring: ScsiRing,
+  depth: number,
+  label: string,
+): Contender & { ringCounters(): RingPerCommand } {
+  const sum: Partial<Counters> = {};
+  const next = lbaSource();
+  const add = (a: RingStats, b: RingStats) => {
+    for (const k of Object.keys(a) as (keyof RingStats)[]) sum[k] = (sum[k] ?? 0) + (b[k] - a[k]);
+  };
+  return {
+    name: `ring ${ring.kind} 4 KiB randread QD${depth} ${label}`,
+    bytes: BYTES,
+    async run(windowMs) {
+      const before = ring.stats();
+      const r = await timeDepth(windowMs, depth, (lane) =>
+        ring.submit({ cdb: read10(next()), dataIn: { buffer: lane, length: BYTES } }).then(() => undefined),
+      );
+      add(before, ring.stats());
+      return r;
+    },
+    ringCounters(): RingPerCommand {
+      const done = Math.max(1, sum.completed ?? 0);
+      const per = (v: number | undefined) => Number(((v ?? 0) / done).toFixed(3));
+      return {
+        syscalls: per(
+          (sum.writeCalls ?? 0) +
+            (sum.writevCalls ?? 0) +
+            (sum.readvCalls ?? 0) +
+            (sum.pollCalls ?? 0) +
+            (sum.ioctlCalls ?? 0),
+        ),
+        doorbells: per(sum.doorbells),
+        consumerWakeups: per(sum.consumerWakeups),
+        jsWakeups: per(sum.jsWakeups),
+        commandsPerBatch: Number((done / Math.max(1, sum.batches ?? 0)).toFixed(2)),
+      };
+    },
+  };
+}
+
+/** The plain promise path at QD1: a prepared READ(10) into allocateBuffer memory (sg write/read queue). */
+function promisePath(label: string) {
+  const handle = openScsiHandle(SG, { readWrite: true });
+  const cdb = allocateBuffer(10);
+  cdb.set(read10(0));
+  const command = handle.prepare({
+    header: createSgIoV4Header({ requestLen: 10, dinXferLen: BYTES, maxResponseLen: 32, timeout: 60_000 }),
+    cdb,
+    sense: new Uint8Array(32),
+    dataIn: allocateBuffer(BYTES),
+  });
+  const next = lbaSource();
+  const contender: Contender = {
+    name: `promise sg 4 KiB randread QD1 prepared allocateBuffer ${label}`,
+    bytes: BYTES,
+    run: (windowMs) =>
+      timeLoop(windowMs, () => {
+        new DataView(cdb.buffer, cdb.byteOffset).setUint32(2, next());
+        return command.run();
+      }),
+  };
+  return {
+    contender,
+    close: async () => {
+      command.release();
+      await handle.close();
+    },
+  };
+}
+
+/** fio's sg engine with `jobs` jobs of `iodepth` each (one fd each), IOPS summed (group_reporting). */
+function fioSgJobs(device: string, blockSize: number, iodepth: number, jobs: number): Contender {
+  return {
+    name: `fio sg ${blockSize / 1024} KiB randread iodepth=${iodepth} numjobs=${jobs}`,
+    bytes: blockSize,
+    async run(windowMs: number) {
+      const run = spawnSync(
+        'fio',
+        [
+          '--name=sgv4-bench',
+          `--filename=${device}`,
+          '--ioengine=sg',
+          '--rw=randread',
+          `--bs=${blockSize}`,
+          `--iodepth=${iodepth}`,
+          `--numjobs=${jobs}`,
+          '--group_reporting',
+          `--runtime=${Math.round(windowMs)}ms`,
+          '--time_based',
+          '--size=32m',
+          '--output-format=terse',
+          '--terse-version=3',
+        ],
+        { encoding: 'utf8' },
+      );
+      if (run.status !== 0) throw new Error(`fio failed (status ${run.status}): ${run.stdout}${run.stderr}`);
+      const fields = run.stdout.trim().split('\n').at(-1)?.split(';') ?? [];
+      const iops = Number(fields[7]);
+      const runtimeMs = Number(fields[8]);
+      if (!(iops > 0) || !(runtimeMs > 0)) throw new Error(`fio terse output not understood: ${run.stdout}`);
+      return { commands: Math.round((iops * runtimeMs) / 1000), seconds: runtimeMs / 1000 };
+    },
+  };
+}
+
+interface ProfileResult {
+  profile: Profile;
+  duels: (Duel & { ringPerCommand?: RingPerCommand })[];
+}
+
+async function runProfile(profile: Profile): Promise<ProfileResult> {
+  applyProfile(profile);
+  const label = profile.name;
+  const sgRing = openRing(SG, { queueDepth: 64, entries: 128, bufferCount: 64, bufferSize: BYTES });
+  const bsgRing = openRing(BSG, { queueDepth: 64, entries: 128, bufferCount: 64, bufferSize: BYTES });
+  const spinRing = openRing(SG, {
+    queueDepth: 1,
+    entries: 4,
+    bufferCount: 1,
+    bufferSize: BYTES,
+    spinMicros: 50,
+  });
+  const promise = promisePath(label);
+  const duels: ProfileResult['duels'] = [];
+  const fight = async (path: Contender & { ringCounters?(): RingPerCommand }, peer: Contender) => {
+    const d = await duel(path, peer, 'iops');
+    duels.push(path.ringCounters ? { ...d, ringPerCommand: path.ringCounters() } : d);
+    process.stderr.write(`${label}: ${path.name} / ${peer.name} = ${d.ratio}\n`);
+  };
+  try {
+    for (const depth of [1, 16, 64]) {
+      // sg takes 16 commands per fd (SG_MAX_QUEUE: fio's iodepth=64 fails with EDOM), so fio's QD64
+      // is 4 jobs (4 fds) of iodepth=16, as the ring's is 4 fds of 16.
+      const fio = depth <= 16 ? fioSg(SG, BYTES, depth) : fioSgJobs(SG, BYTES, 16, depth / 16);
+      await fight(ringPath(sgRing, depth, label), fio);
+      await fight(ringPath(bsgRing, depth, label), fio);
+    }
+    await fight(ringPath(sgRing, 1, label), promise.contender);
+    await fight(ringPath(spinRing, 1, `spinMicros=50 ${label}`), promise.contender);
+    await fight(ringPath(bsgRing, 1, label), promise.contender);
+    await fight(ringPath(sgRing, 1, label), sgRead(SG, 8, false));
+    await fight(ringPath(sgRing, 64, label), ringPath(sgRing, 16, label));
+    await fight(ringPath(bsgRing, 64, label), ringPath(bsgRing, 16, label));
+  } finally {
+    await Promise.all([sgRing.close(), bsgRing.close(), spinRing.close(), promise.close()]);
+  }
+  return { profile, duels };
+}
+
+function find(result: ProfileResult, path: string, peer: string): Duel {
+  const d = result.duels.find(
+    (x) =>
+      x.path.name.startsWith(path) &&
+      x.peer.name.startsWith(peer) &&
+      (peer.includes('numjobs') || !x.peer.name.includes('numjobs')),
+  );
+  if (d === undefined) throw new Error(`no duel '${path}' vs '${peer}' in ${result.profile.name}`);
+  return d;
+}
+
+async function main(): Promise<void> {
+  const load = loadavg();
+  const results: ProfileResult[] = [];
+  for (const profile of [
+    { name: 'delay=0', delay: 0, ndelay: 0 },
+    { name: 'ndelay=100us', delay: 0, ndelay: 100_000 },
+  ]) {
+    results.push(await runProfile(profile));
+  }
+  applyProfile({ name: 'delay=0', delay: 0, ndelay: 0 });
+
+  const goal = (text: string, min: number, d: Duel) => ({
+    goal: text,
+    min,
+    path: d.path.name,
+    peer: d.peer.name,
+    ratio: d.ratio,
+    totalRatio: d.totalRatio,
+    roundRatios: d.roundRatios,
+    met: d.ratio >= min,
+  });
+  const goals = results.flatMap((r) => {
+    const p = r.profile.name;
+    return [
+      goal(
+        `${p}: ring on sg QD16 >= 1.0x fio sg iodepth=16`,
+        1.0,
+        find(r, 'ring sg 4 KiB randread QD16', 'fio sg 4 KiB randread iodepth=16'),
+      ),
+      goal(
+        `${p}: ring on bsg QD16 >= 0.8x fio sg iodepth=16`,
+        0.8,
+        find(r, 'ring bsg 4 KiB randread QD16', 'fio sg 4 KiB randread iodepth=16'),
+      ),
+      goal(
+        `${p}: ring on sg QD64 >= QD16 throughput`,
+        1.0,
+        find(r, 'ring sg 4 KiB randread QD64', 'ring sg 4 KiB randread QD16'),
+      ),
+      goal(
+        `${p}: ring on bsg QD64 >= QD16 throughput`,
+        1.0,
+        find(r, 'ring bsg 4 KiB randread QD64', 'ring bsg 4 KiB randread QD16'),
+      ),
+      // Latency at QD1 is 1 / IOPS: ring latency <= 1.2x promise latency <=> IOPS ratio >= 1/1.2.
+      goal(
+        `${p}: ring on sg QD1 latency within 1.2x of the plain promise path (IOPS ratio >= 0.833)`,
+        Number((1 / 1.2).toFixed(3)),
+        find(r, 'ring sg 4 KiB randread QD1', 'promise sg 4 KiB randread QD1'),
+      ),
+    ];
+  });
+  const ratios = results.flatMap(({ duels }) =>
+    duels.map((d) => ({
+      path: d.path.name,
+      peer: d.peer.name,
+      ratio: d.ratio,
+      metric: 'IOPS',
+      kind:
+        d.peer.name.startsWith('ring') || d.peer.name.startsWith('promise')
+          ? ('floor' as const)
+          : ('peer' as const),
+    })),
+  );
+  const latencyUs = (m: { commands: number; seconds: number }) =>
+    Number(((m.seconds / m.commands) * 1e6).toFixed(1));
+  const result = {
+    suite: 'ring-vs-peers',
+    description:
+      'The SCSI ring (shared-memory SQ/CQ, sg consumer: writev/readv on a pool of fds; bsg consumer: N blocking SG_IO ' +
+      "threads) at QD 1/16/64 against fio's sg engine at the same iodepths, sg_read and the plain promise path, " +
+      '4 KiB random reads, scsi_debug delay=0 and ndelay=100000 in one boot',
+    date: new Date().toISOString(),
+    kernel: execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim(),
+    cpus: cpus().length,
+    guestLoadAverageAtStart: load,
+    note:
+      'lab guest under TCG emulation on a shared 2-core host; each path alternates with its peer in ' +
+      `${ROUNDS} rounds of ${WINDOW_MS} ms (ABBA); ratio = median of the round ratios; only ratios mean anything`,
+    windowMs: WINDOW_MS,
+    rounds: ROUNDS,
+    profiles: results.map(({ profile, duels }) => ({
+      name: profile.name,
+      scsiDebug: { delay: profile.delay, ndelay: profile.ndelay },
+      duels: duels.map((d) => ({
+        ...d,
+        pathLatencyUs: latencyUs(d.path),
+        peerLatencyUs: latencyUs(d.peer),
+      })),
+    })),
+    ratios,
+    goals,
+  };
+  const json = `${JSON.stringify(result, null, 2)}\n`;
+  process.stdout.write(json);
+  const dir = process.env.SGV4_BENCH_RESULTS || process.env.SGV4_LAB_RESULTS;
+  if (dir !== undefined && dir !== '') writeFileSync(join(dir, 'ring-vs-peers.json'), json);
+}
+
+await main();

@@ -1,0 +1,701 @@
+// The two consumers of a SCSI ring's submission queue.
+//
+// sg (drivers/scsi/sg.c, Linux 6.1): one thread. It takes entries in claim order, writes
+// each batch to the kernel with one writev() per fd (sg has no write_iter, so the VFS calls
+// sg_write once per iovec element and stops at the first failure: do_loop_readv_writev in
+// fs/read_write.c), and reaps with readv() of up to 16 replies (O_NONBLOCK: the first
+// -EAGAIN from sg_read ends the call). sg_add_request allows SG_MAX_QUEUE = 16 requests per
+// fd, so a queue depth above 16 uses a pool of ceil(depth / 16) fds on the same node. It
+// sleeps in poll() on an eventfd (the doorbell) and the fds with commands in flight
+// (sg_poll reports EPOLLIN while a completed request is unread).
+//
+// bsg (drivers/scsi/scsi_bsg.c scsi_bsg_sg_io_fn, block/bsg.c bsg_ioctl): queue_depth
+// threads, each running one blocking SG_IO at a time (bsg in 6.1 has no asynchronous
+// interface). The wait in blk_execute_rq is uninterruptible, so no command is ever sent
+// twice; every signal is blocked in these threads anyway, so process-directed signals go
+// to threads that run JavaScript.
+//
+// Neither consumer trusts the submission entry: it is copied once (RingCore::TakeNext) and
+// the copy is validated against the ring's registered buffers before any system call.
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <scsi/sg.h>
+#include <linux/bsg.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "ring_core.h"
+
+namespace sgv4 {
+
+namespace {
+
+/** SG_FLAG_Q_AT_TAIL (include/scsi/sg.h in Linux 6.1; glibc's <scsi/sg.h> lacks it). */
+constexpr unsigned kSgFlagQAtTail = 0x10;
+/** SG_FLAG_MMAP_IO (include/scsi/sg.h; also missing from glibc's copy). */
+constexpr unsigned kSgFlagMmapIo = 0x4;
+
+/** Starts a detached thread with every signal blocked; 0 or an errno. */
+int StartBlockedThread(void* (*main)(void*), void* arg) {
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize(&attr, 256 * 1024);
+  sigset_t all, previous;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &previous);
+  pthread_t thread;
+  const int result = pthread_create(&thread, &attr, main, arg);
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  pthread_attr_destroy(&attr);
+  return result;
+}
+
+/**
+ * Checks a copied entry against the ring: CDB length 6..32 (sg_new_write allows up to
+ * SG_MAX_CDB_SIZE, scsi_bsg_sg_io_fn up to the 32-byte scsi_cmnd.cmnd), a known direction,
+ * a registered buffer range that holds the transfer, sense <= 96 bytes. 0 or EINVAL.
+ */
+int Validate(const RingCore& core, const SqeCopy& e) {
+  const RingConfig& config = core.config();
+  if (e.cdb_length < 6 || e.cdb_length > ring::kMaxCdb) return EINVAL;
+  if (e.direction > ring::kDirToDevice) return EINVAL;
+  if (e.max_sense > ring::kSenseBytes) return EINVAL;
+  if (e.direction == ring::kDirNone) return e.length == 0 ? 0 : EINVAL;
+  if (e.length == 0) return EINVAL;
+  if (e.buffer_index >= config.buffer_count) {
+    // An mmap-ed reserve: the transfer starts at its first byte (sg_mmap maps the reserve from offset 0).
+    if (e.buffer_index - config.buffer_count >= config.mmap_slots || e.buffer_offset != 0) return EINVAL;
+  }
+  if (static_cast<uint64_t>(e.buffer_offset) + e.length > config.buffer_size) return EINVAL;
+  return 0;
+}
+
+bool IsMmapSlot(const RingCore& core, const SqeCopy& e) {
+  return e.direction != ring::kDirNone && e.buffer_index >= core.config().buffer_count;
+}
+
+uint8_t* DataPointer(const RingCore& core, const SqeCopy& e) {
+  if (e.direction == ring::kDirNone || IsMmapSlot(core, e)) return nullptr;
+  return core.buffer_base() + static_cast<size_t>(e.buffer_index) * core.buffer_stride() + e.buffer_offset;
+}
+
+CqeCopy FailedCqe(const SqeCopy& e, int error, uint32_t flags = 0) {
+  CqeCopy c;
+  c.user_data = e.user_data;
+  c.producer = e.producer;
+  c.tag = e.tag;
+  c.error = error;
+  c.flags = flags;
+  return c;
+}
+
+// ---------------------------------------------------------------- sg
+
+class SgConsumer : public RingConsumer {
+ public:
+  static constexpr int kPerFd = 16;  // SG_MAX_QUEUE
+
+  explicit SgConsumer(const std::shared_ptr<RingCore>& core) : core_(core.get()), keep_(core) {}
+  ~SgConsumer() override {
+    for (int fd : fds_) close(fd);
+    if (event_fd_ >= 0) close(event_fd_);
+  }
+
+  int Start(const char** syscall) override {
+    const uint32_t depth = core_->config().queue_depth;
+    const int count = static_cast<int>((depth + kPerFd - 1) / kPerFd);
+    for (int i = 0; i < count; i++) {
+      const int fd = open(core_->config().path.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
+      if (fd < 0) {
+        *syscall = "open";
+        return errno;
+      }
+      fds_.push_back(fd);
+    }
+    pool_fds_ = static_cast<int>(fds_.size());
+    std::vector<SharedMapping*> regions;
+    const uint32_t reserve = core_->config().buffer_size;
+    for (uint32_t m = 0; m < core_->config().mmap_slots; m++) {
+      const int fd = open(core_->config().path.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
+      if (fd < 0) {
+        *syscall = "open";
+        return ReleaseRegions(regions, errno);
+      }
+      fds_.push_back(fd);
+      // sg_ioctl SG_SET_RESERVED_SIZE rebuilds the reserve (sg_build_reserve may give less than asked,
+      // capped by max_sectors_kb: SG_GET_RESERVED_SIZE tells); sg_mmap refuses a length beyond it (ENOMEM).
+      int size = static_cast<int>(reserve);
+      int got = 0;
+      if (ioctl(fd, SG_SET_RESERVED_SIZE, &size) < 0 || ioctl(fd, SG_GET_RESERVED_SIZE, &got) < 0) {
+        *syscall = "ioctl(SG_SET_RESERVED_SIZE)";
+        return ReleaseRegions(regions, errno);
+      }
+      if (got < static_cast<int>(reserve)) {
+        *syscall = "ioctl(SG_SET_RESERVED_SIZE)";
+        return ReleaseRegions(regions, ENOMEM);
+      }
+      void* address = mmap(nullptr, reserve, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+      if (address == MAP_FAILED) {
+        *syscall = "mmap";
+        return ReleaseRegions(regions, errno);
+      }
+      regions.push_back(new SharedMapping(address, reserve));
+    }
+    core_->SetMmapRegions(std::move(regions));
+    fd_inflight_.assign(fds_.size(), 0);
+    fd_readable_.assign(fds_.size(), false);
+    event_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (event_fd_ < 0) {
+      *syscall = "eventfd";
+      return errno;
+    }
+    slots_.resize(depth);
+    for (int i = static_cast<int>(depth) - 1; i >= 0; i--) free_.push_back(i);
+    *syscall = "pthread_create";
+    return StartBlockedThread(ThreadMain, this);
+  }
+
+  void Wake(uint32_t) override {
+    int32_t* sleeping = core_->Word(ring::kOffSleeping);
+    if (__atomic_exchange_n(sleeping, 0, __ATOMIC_SEQ_CST) == 1) {
+      core_->Count(ring::kStatDoorbells);
+      const uint64_t one = 1;
+      (void)!write(event_fd_, &one, sizeof one);
+    }
+  }
+
+  void Stop() override {
+    stop_.store(true, std::memory_order_seq_cst);
+    const uint64_t one = 1;
+    (void)!write(event_fd_, &one, sizeof one);
+  }
+
+ private:
+  struct Slot {
+    SqeCopy entry;
+    sg_io_hdr hdr;
+    uint8_t sense[ring::kSenseBytes];
+    uint64_t start_ns;
+    int fd_index;
+  };
+
+  static void* ThreadMain(void* arg) {
+    auto* self = static_cast<SgConsumer*>(arg);
+    std::shared_ptr<RingCore> keep = std::move(self->keep_);  // the core (and this consumer) live until we return
+    self->Run();
+    keep->OnConsumerStopped();
+    return nullptr;  // `keep` goes last: it may destroy the core and this consumer
+  }
+
+  static int ReleaseRegions(std::vector<SharedMapping*>& regions, int err) {
+    for (SharedMapping* region : regions) region->Release();
+    regions.clear();
+    return err;
+  }
+
+  int in_flight() const { return static_cast<int>(slots_.size() - free_.size()); }
+
+  /** Where an entry goes: its mmap slot's own fd (one command at a time: one reserve), or the pool fd with
+   *  the fewest commands below 16. -1 when that fd is full. */
+  int Route(const SqeCopy& e) const {
+    if (IsMmapSlot(*core_, e)) {
+      const int fd_index = pool_fds_ + static_cast<int>(e.buffer_index - core_->config().buffer_count);
+      return fd_inflight_[fd_index] == 0 ? fd_index : -1;
+    }
+    return PickFd();
+  }
+
+  /** The pool fd with the fewest commands in flight below 16, or -1. */
+  int PickFd() const {
+    int best = -1;
+    for (int i = 0; i < pool_fds_; i++) {
+      if (fd_inflight_[i] < kPerFd && (best < 0 || fd_inflight_[i] < fd_inflight_[best])) best = static_cast<int>(i);
+    }
+    return best;
+  }
+
+  void Prepare(int slot_index, int fd_index) {
+    Slot& s = slots_[slot_index];
+    const SqeCopy& e = s.entry;
+    sg_io_hdr& h = s.hdr;
+    std::memset(&h, 0, sizeof h);
+    h.interface_id = 'S';
+    h.dxfer_direction = e.direction == ring::kDirFromDevice ? SG_DXFER_FROM_DEV
+                        : e.direction == ring::kDirToDevice ? SG_DXFER_TO_DEV
+                                                            : SG_DXFER_NONE;
+    h.cmd_len = e.cdb_length;
+    h.mx_sb_len = static_cast<unsigned char>(e.max_sense);
+    h.dxfer_len = e.length;
+    h.dxferp = DataPointer(*core_, e);
+    h.cmdp = s.entry.cdb;
+    h.sbp = s.sense;
+    h.timeout = e.timeout_ms;
+    const bool mmap_io = IsMmapSlot(*core_, e);
+    h.flags = (mmap_io ? kSgFlagMmapIo : (e.flags & ring::kFlagDirectIo) ? SG_FLAG_DIRECT_IO : 0) |
+              ((e.flags & ring::kFlagQueueAtTail) ? kSgFlagQAtTail : 0);
+    h.pack_id = slot_index;
+    h.usr_ptr = reinterpret_cast<void*>(static_cast<intptr_t>(slot_index));
+    s.fd_index = fd_index;
+  }
+
+  void Release(int slot_index) {
+    fd_inflight_[slots_[slot_index].fd_index]--;
+    free_.push_back(slot_index);
+  }
+
+  /** Takes entries while slots are free and writes them: one writev per fd. Returns entries taken. */
+  int Submit() {
+    int taken = 0;
+    batch_.assign(fds_.size(), {});
+    while (!free_.empty()) {
+      SqeCopy e;
+      const bool was_held = has_held_;
+      if (was_held) {
+        e = held_;
+        has_held_ = false;
+      } else {
+        const TakeResult r = core_->TakeNext(&e);
+        if (r == TakeResult::kEmpty) break;
+        taken++;
+        if (r == TakeResult::kCancelled) {
+          done_.push_back(FailedCqe(e, ECANCELED, ring::kCqeCancelled));
+          continue;
+        }
+        if (const int invalid = Validate(*core_, e)) {
+          done_.push_back(FailedCqe(e, invalid));
+          continue;
+        }
+      }
+      const int fd_index = Route(e);
+      if (fd_index < 0) {
+        // Its fd is full (an mmap slot runs one command at a time): hold it, keep the claim order.
+        // Holding it again is no progress: the caller must poll, not spin.
+        held_ = e;
+        has_held_ = true;
+        break;
+      }
+      if (was_held) taken++;  // placed at last: progress
+      const int slot_index = free_.back();
+      free_.pop_back();
+      slots_[slot_index].entry = e;
+      fd_inflight_[fd_index]++;
+      Prepare(slot_index, fd_index);
+      batch_[fd_index].push_back(slot_index);
+    }
+    for (size_t f = 0; f < fds_.size(); f++) {
+      if (!batch_[f].empty()) Write(static_cast<int>(f), batch_[f]);
+    }
+    return taken;
+  }
+
+  void Write(int fd_index, const std::vector<int>& slots) {
+    const int fd = fds_[fd_index];
+    const uint64_t now = NowNs();
+    for (int slot_index : slots) slots_[slot_index].start_ns = now;
+    size_t written = 0;
+    int single_error = 0;
+    if (slots.size() == 1) {
+      core_->Count(ring::kStatWriteCalls);
+      if (write(fd, &slots_[slots[0]].hdr, sizeof(sg_io_hdr)) == static_cast<ssize_t>(sizeof(sg_io_hdr))) {
+        written = 1;
+      } else {
+        single_error = errno;
+      }
+    } else {
+      iov_.resize(slots.size());
+      for (size_t i = 0; i < slots.size(); i++) iov_[i] = {&slots_[slots[i]].hdr, sizeof(sg_io_hdr)};
+      core_->Count(ring::kStatWritevCalls);
+      const ssize_t n = writev(fd, iov_.data(), static_cast<int>(iov_.size()));
+      if (n > 0) written = static_cast<size_t>(n) / sizeof(sg_io_hdr);
+    }
+    // writev stops at the first failure: the rest go alone with write(), each for its own errno.
+    size_t accepted = written;
+    for (size_t i = written; i < slots.size(); i++) {
+      int error = single_error;
+      if (slots.size() > 1) {
+        core_->Count(ring::kStatWriteCalls);
+        error = write(fd, &slots_[slots[i]].hdr, sizeof(sg_io_hdr)) == static_cast<ssize_t>(sizeof(sg_io_hdr)) ? 0 : errno;
+      }
+      if (error != 0) {
+        done_.push_back(FailedCqe(slots_[slots[i]].entry, error));
+        Release(slots[i]);
+      } else {
+        accepted++;
+      }
+    }
+    written = accepted;
+    core_->Count(ring::kStatSubmitted, written);
+    fd_readable_[fd_index] = true;  // delay=0 devices answer inside write(): try a read at once
+  }
+
+  /** readv() of every fd that may hold replies. Returns completions found. */
+  int Drain() {
+    int found = 0;
+    for (size_t f = 0; f < fds_.size(); f++) {
+      if (!fd_readable_[f] || fd_inflight_[f] == 0) {
+        fd_readable_[f] = false;
+        continue;
+      }
+      fd_readable_[f] = false;
+      const int want = fd_inflight_[f];
+      replies_.resize(kPerFd);
+      iovec iov[kPerFd];
+      for (int i = 0; i < want; i++) iov[i] = {&replies_[i], sizeof(sg_io_hdr)};
+      core_->Count(ring::kStatReadvCalls);
+      const ssize_t n = readv(fds_[f], iov, want);
+      if (n < 0) {
+        if (errno == EAGAIN || errno == EINTR) continue;
+        FailFd(static_cast<int>(f), errno);
+        continue;
+      }
+      const int count = static_cast<int>(static_cast<size_t>(n) / sizeof(sg_io_hdr));
+      const uint64_t now = NowNs();
+      for (int i = 0; i < count; i++) Complete(replies_[i], now);
+      found += count;
+    }
+    return found;
+  }
+
+  void Complete(const sg_io_hdr& reply, uint64_t now) {
+    const int slot_index = reply.pack_id;
+    if (slot_index < 0 || slot_index >= static_cast<int>(slots_.size())) return;  // not ours
+    Slot& s = slots_[slot_index];
+    CqeCopy c;
+    c.user_data = s.entry.user_data;
+    c.producer = s.entry.producer;
+    c.tag = s.entry.tag;
+    c.device_status = reply.status;
+    c.transport_status = reply.host_status;
+    c.driver_status = reply.driver_status;
+    if (s.entry.direction == ring::kDirFromDevice) c.din_resid = reply.resid;
+    if (s.entry.direction == ring::kDirToDevice) c.dout_resid = reply.resid;
+    c.sense_length = reply.sb_len_wr <= ring::kSenseBytes ? reply.sb_len_wr : ring::kSenseBytes;
+    std::memcpy(c.sense, s.sense, c.sense_length);
+    c.duration_us = static_cast<uint32_t>((now - s.start_ns) / 1000);
+    c.info = reply.info;
+    done_.push_back(c);
+    Release(slot_index);
+  }
+
+  /** read() failed for another reason than "nothing yet" (device gone): fail what it holds. */
+  void FailFd(int fd_index, int error) {
+    for (size_t i = 0; i < slots_.size(); i++) {
+      bool is_free = false;
+      for (int f : free_) is_free |= (f == static_cast<int>(i));
+      if (!is_free && slots_[i].fd_index == fd_index) {
+        done_.push_back(FailedCqe(slots_[i].entry, error));
+        Release(static_cast<int>(i));
+      }
+    }
+  }
+
+  /** Posts the completions found; true when some went to `quiet_producer` (posted without a wake). */
+  bool Flush(int quiet_producer) {
+    if (done_.empty()) return false;
+    bool mine = false;
+    for (const CqeCopy& c : done_) mine |= static_cast<int>(c.producer) == quiet_producer;
+    core_->Post(done_.data(), done_.size(), quiet_producer);
+    done_.clear();
+    return mine;
+  }
+
+  /** Under work_mutex_: whether to sleep, with the doorbell flag set when a new entry could be taken. */
+  bool PrepareSleep() {
+    int32_t* sleeping = core_->Word(ring::kOffSleeping);
+    const bool can_take = !free_.empty() && (has_held_ ? Route(held_) >= 0 : PickFd() >= 0);
+    const uint32_t spin_us = core_->config().spin_us;
+    if (can_take && spin_us > 0) {
+      const uint64_t until = NowNs() + static_cast<uint64_t>(spin_us) * 1000;
+      do {
+        if (core_->SqReady()) return false;
+        __builtin_ia32_pause();
+      } while (NowNs() < until && !stop_.load(std::memory_order_relaxed));
+    }
+    // Dekker with the doorbell: flag first, then re-check the SQ (both sequentially consistent).
+    if (can_take) {
+      __atomic_store_n(sleeping, 1, __ATOMIC_SEQ_CST);
+      if (core_->SqReady() || (stop_.load(std::memory_order_seq_cst) && core_->Drained())) {
+        __atomic_store_n(sleeping, 0, __ATOMIC_SEQ_CST);
+        return false;
+      }
+    }
+    pollfds_.clear();
+    poll_fd_index_.clear();
+    pollfds_.push_back({event_fd_, POLLIN, 0});
+    for (size_t f = 0; f < fds_.size(); f++) {
+      if (fd_inflight_[f] > 0) {
+        pollfds_.push_back({fds_[f], POLLIN, 0});
+        poll_fd_index_.push_back(static_cast<int>(f));
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Sleeps in poll() (the eventfd and the fds with commands in flight) without holding
+   * work_mutex_, so a doorbell can submit inline meanwhile; an inline submission that leaves
+   * commands in flight writes the eventfd, so this thread re-polls with their fds.
+   */
+  void Sleep() {
+    core_->Count(ring::kStatPollCalls);
+    const int n = poll(pollfds_.data(), pollfds_.size(), -1);
+    __atomic_store_n(core_->Word(ring::kOffSleeping), 0, __ATOMIC_SEQ_CST);
+    core_->Count(ring::kStatConsumerWakeups);
+    if (n <= 0) return;
+    if (pollfds_[0].revents & POLLIN) {
+      uint64_t value;
+      (void)!read(event_fd_, &value, sizeof value);
+    }
+    std::lock_guard<std::mutex> lock(work_mutex_);
+    for (size_t p = 1; p < pollfds_.size(); p++) {
+      if (pollfds_[p].revents & (POLLIN | POLLERR | POLLHUP)) fd_readable_[poll_fd_index_[p - 1]] = true;
+    }
+  }
+
+  void Run() {
+    for (;;) {
+      {
+        std::lock_guard<std::mutex> lock(work_mutex_);
+        const int taken = Submit();
+        const int found = Drain();
+        Flush(-1);
+        if (taken > 0 || found > 0) continue;
+        if (stop_.load(std::memory_order_seq_cst) && in_flight() == 0 && core_->Drained()) break;
+        if (!PrepareSleep()) continue;
+      }
+      Sleep();
+    }
+  }
+
+ public:
+  /**
+   * The doorbell of a JS thread while this consumer sleeps: submit inline, in the caller's
+   * thread (as io_uring_enter() does without SQPOLL), and reap what the device already
+   * answered. Completions for `producer` posted here send no wake-up: the caller reaps them
+   * when this returns true. When the consumer is busy (the lock is taken) it will see the
+   * entries itself (the Dekker pair of PrepareSleep).
+   */
+  bool Inline(int producer) override {
+    std::unique_lock<std::mutex> lock(work_mutex_, std::try_to_lock);
+    if (!lock.owns_lock()) return false;
+    core_->Count(ring::kStatInlineDoorbells);
+    // A device that answers inside write() (scsi_debug delay=0) has its replies ready at once,
+    // which frees slots for entries still in the SQ (or the fd a held entry waits for): go round
+    // while that makes progress, a bounded number of times (the JS thread waits meanwhile).
+    for (int round = 0; round < 8; round++) {
+      const int taken = Submit();
+      const int found = Drain();
+      if (taken == 0 && found == 0) break;
+    }
+    const bool mine = Flush(producer);
+    // Whatever is left (commands in the kernel, a held entry, entries still in the SQ) is the
+    // consumer thread's: wake it so it polls those fds and takes the rest.
+    if (in_flight() > 0 || has_held_ || core_->SqReady()) {
+      // Commands still in the kernel: the sleeping consumer must poll their fds.
+      const uint64_t one = 1;
+      (void)!write(event_fd_, &one, sizeof one);
+    }
+    return mine;
+  }
+
+ private:
+  RingCore* core_;
+  std::shared_ptr<RingCore> keep_;  // handed to the thread at start
+  std::vector<int> fds_;  // pool fds (16 commands each), then one fd per mmap slot
+  int pool_fds_ = 0;
+  SqeCopy held_;
+  bool has_held_ = false;
+  std::vector<int> fd_inflight_;
+  std::vector<bool> fd_readable_;
+  int event_fd_ = -1;
+  std::vector<Slot> slots_;
+  std::vector<int> free_;
+  std::vector<std::vector<int>> batch_;
+  std::vector<iovec> iov_;
+  std::vector<sg_io_hdr> replies_;
+  std::vector<CqeCopy> done_;
+  std::vector<pollfd> pollfds_;
+  std::vector<int> poll_fd_index_;
+  std::atomic<bool> stop_{false};
+  std::mutex work_mutex_;  // the consumer's state: its own thread, or a JS thread submitting inline
+};
+
+// ---------------------------------------------------------------- bsg
+
+class BsgConsumer : public RingConsumer {
+ public:
+  explicit BsgConsumer(const std::shared_ptr<RingCore>& core) : core_(core.get()), weak_(core) {}
+  ~BsgConsumer() override {
+    if (fd_ >= 0) close(fd_);
+  }
+
+  int Start(const char** syscall) override {
+    fd_ = open(core_->config().path.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd_ < 0) {
+      *syscall = "open";
+      return errno;
+    }
+    *syscall = "pthread_create";
+    const uint32_t threads = core_->config().queue_depth;
+    for (uint32_t i = 0; i < threads; i++) {
+      auto* start = new std::shared_ptr<RingCore>(weak_.lock());
+      const int err = StartBlockedThread(ThreadMain, start);
+      if (err != 0) {
+        delete start;
+        if (i == 0) return err;
+        break;  // fewer threads than asked: a smaller queue depth, still correct
+      }
+      std::lock_guard<std::mutex> lock(mutex_);
+      running_++;
+    }
+    return 0;
+  }
+
+  void Wake(uint32_t count) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (idle_ == 0) return;
+    core_->Count(ring::kStatDoorbells);
+    if (count >= static_cast<uint32_t>(idle_)) {
+      ready_.notify_all();
+    } else {
+      for (uint32_t i = 0; i < count; i++) ready_.notify_one();
+    }
+  }
+
+  void Stop() override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_ = true;
+    ready_.notify_all();
+  }
+
+ private:
+  static void* ThreadMain(void* arg) {
+    auto* start = static_cast<std::shared_ptr<RingCore>*>(arg);
+    std::shared_ptr<RingCore> keep = std::move(*start);
+    delete start;
+    auto* self = static_cast<BsgConsumer*>(keep->consumer_for_threads());
+    if (self->Run()) keep->OnConsumerStopped();
+    return nullptr;
+  }
+
+  /** Returns true in the last thread to exit. */
+  bool Run() {
+    int32_t* idle_word = core_->Word(ring::kOffSleeping);
+    for (;;) {
+      SqeCopy e;
+      TakeResult r;
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        for (;;) {
+          r = core_->TakeNext(&e);
+          if (r != TakeResult::kEmpty) break;
+          if (stop_ && core_->Drained()) {
+            ready_.notify_all();  // the others re-check and leave too
+            return --running_ == 0;
+          }
+          idle_++;
+          __atomic_store_n(idle_word, idle_, __ATOMIC_SEQ_CST);
+          if (core_->SqReady() || (stop_ && core_->Drained())) {
+            idle_--;
+            __atomic_store_n(idle_word, idle_, __ATOMIC_SEQ_CST);
+            continue;
+          }
+          ready_.wait(lock);
+          idle_--;
+          __atomic_store_n(idle_word, idle_, __ATOMIC_SEQ_CST);
+          core_->Count(ring::kStatConsumerWakeups);
+        }
+      }
+      CqeCopy c;
+      if (r == TakeResult::kCancelled) {
+        c = FailedCqe(e, ECANCELED, ring::kCqeCancelled);
+      } else if (const int invalid = Validate(*core_, e)) {
+        c = FailedCqe(e, invalid);
+      } else {
+        c = Execute(e);
+      }
+      core_->Post(&c, 1);
+    }
+  }
+
+  CqeCopy Execute(const SqeCopy& e) {
+    sg_io_v4 v4;
+    std::memset(&v4, 0, sizeof v4);
+    uint8_t sense[ring::kSenseBytes];
+    v4.guard = 'Q';
+    v4.protocol = BSG_PROTOCOL_SCSI;
+    v4.subprotocol = BSG_SUB_PROTOCOL_SCSI_CMD;
+    v4.request_len = e.cdb_length;
+    v4.request = reinterpret_cast<uintptr_t>(e.cdb);
+    v4.request_tag = e.tag;
+    v4.request_attr = e.attribute;
+    v4.max_response_len = e.max_sense;
+    v4.response = reinterpret_cast<uintptr_t>(sense);
+    uint8_t* data = DataPointer(*core_, e);
+    if (e.direction == ring::kDirFromDevice) {
+      v4.din_xfer_len = e.length;
+      v4.din_xferp = reinterpret_cast<uintptr_t>(data);
+    } else if (e.direction == ring::kDirToDevice) {
+      v4.dout_xfer_len = e.length;
+      v4.dout_xferp = reinterpret_cast<uintptr_t>(data);
+    }
+    v4.timeout = e.timeout_ms;
+    v4.flags = (e.flags & ring::kFlagQueueAtTail) ? BSG_FLAG_Q_AT_TAIL : 0;
+    const uint64_t start = NowNs();
+    core_->Count(ring::kStatIoctlCalls);
+    core_->Count(ring::kStatSubmitted);
+    int rc;
+    do {
+      rc = ioctl(fd_, SG_IO, &v4);
+    } while (rc < 0 && errno == EINTR);  // never happens (signals blocked, uninterruptible wait); cheap to be sure
+    const int error = rc < 0 ? errno : 0;
+    CqeCopy c;
+    c.user_data = e.user_data;
+    c.producer = e.producer;
+    c.tag = e.tag;
+    c.error = error;
+    c.duration_us = static_cast<uint32_t>((NowNs() - start) / 1000);
+    if (error == 0) {
+      c.device_status = v4.device_status;
+      c.transport_status = v4.transport_status;
+      c.driver_status = v4.driver_status;
+      c.din_resid = v4.din_resid;
+      c.dout_resid = v4.dout_resid;
+      c.sense_length = v4.response_len <= ring::kSenseBytes ? v4.response_len : ring::kSenseBytes;
+      std::memcpy(c.sense, sense, c.sense_length);
+      c.info = v4.info;
+    }
+    return c;
+  }
+
+  RingCore* core_;
+  std::weak_ptr<RingCore> weak_;
+  int fd_ = -1;
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  int idle_ = 0;
+  int running_ = 0;
+  bool stop_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<RingConsumer> MakeSgConsumer(std::shared_ptr<RingCore> core) {
+  return std::make_unique<SgConsumer>(core);
+}
+
+std::unique_ptr<RingConsumer> MakeBsgConsumer(std::shared_ptr<RingCore> core) {
+  return std::make_unique<BsgConsumer>(core);
+}
+
+}  // namespace sgv4

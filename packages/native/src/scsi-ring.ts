@@ -1,0 +1,742 @@
+/**
+ * {@link openRing} / {@link attachRing} / {@link ScsiRing}: SCSI commands through a
+ * submission/completion ring in memory shared by JavaScript and the addon, like io_uring
+ * but in user space: JS claims and fills fixed-size entries and rings one doorbell per
+ * batch; the addon's consumer threads move them into the kernel (sg: write()/writev() +
+ * readv() on a pool of fds; bsg: blocking SG_IO on N threads) and post completions, waking
+ * each JS thread once per batch. Data lives in registered buffers that belong to the ring.
+ * See docs/guides/ring.md for the design and the memory-ordering argument.
+ * @module
+ */
+import { AbortedError, InvalidFieldError, OsError } from '@sgv4/core';
+import type { NativeRing } from './binding.js';
+import { loadAddon } from './load-addon.js';
+import { CQE_CANCELLED, cqOffset, RING, RING_DIRECTION, RING_FLAG, RING_STAT_NAMES } from './ring-layout.js';
+
+/** How a ring is sized. Every field is optional. */
+export interface RingOptions {
+  /**
+   * Commands the consumer keeps in the kernel at once (default 16). sg: up to 256, spread
+   * over ceil(depth / 16) fds of the same node (16 = SG_MAX_QUEUE per fd); bsg: up to 128,
+   * one blocking thread each. More submissions wait in the SQ.
+   */
+  queueDepth?: number;
+  /**
+   * Submission entries = requests that may exist between submit and completion (a power
+   * of two, 4..4096; default: the smallest power of two >= 2 x queueDepth). When all are
+   * taken, `submit()` returns a promise that waits for one (back-pressure, never an error).
+   */
+  entries?: number;
+  /** Registered buffers (default queueDepth); `buffer(i)` gives their views. */
+  bufferCount?: number;
+  /** Bytes per registered buffer, rounded up to the page size (default 65536). */
+  bufferSize?: number;
+  /** JS threads that may attach (this one included), 1..32 (default 8). */
+  producers?: number;
+  /**
+   * sg only: extra registered buffers (indices bufferCount..bufferCount+mmapSlots-1) that are
+   * the mmap-ed reserved buffers of as many extra fds, each `bufferSize` bytes (SG_SET_RESERVED_SIZE
+   * then mmap, drivers/scsi/sg.c sg_mmap): SG_FLAG_MMAP_IO moves data between the device and these
+   * pages with no copy and no pinning. One command at a time per slot (one reserve per fd); a
+   * transfer starts at offset 0. Default 0, at most 64.
+   */
+  mmapSlots?: number;
+  /**
+   * sg only: microseconds the consumer thread polls the SQ before it sleeps (default 0).
+   * Spinning saves the doorbell's wake-up at QD1 at the price of a busy core.
+   */
+  spinMicros?: number;
+}
+
+/** Where a command's data is: a range of a registered buffer. */
+export interface RingData {
+  /** Registered buffer index (0..bufferCount-1). */
+  buffer: number;
+  /** Byte offset in the buffer (default 0). */
+  offset?: number;
+  /** Bytes to transfer (1..bufferSize - offset). */
+  length: number;
+}
+
+/** One SCSI command for the ring (an sg_io_v4-shaped request). */
+export interface RingRequest {
+  /** The CDB, 6..32 bytes. */
+  cdb: Uint8Array;
+  /** Data from the device (READ-like commands) into a registered buffer. */
+  dataIn?: RingData;
+  /** Data to the device (WRITE-like commands) from a registered buffer. */
+  dataOut?: RingData;
+  /** Milliseconds (default 60000; 1..2^32-1). */
+  timeout?: number;
+  /** Sense bytes wanted, 0..96 (default 96, SCSI_SENSE_BUFFERSIZE). */
+  senseLength?: number;
+  /**
+   * Task tag, echoed in the completion. Linux 6.1 does not transmit it: bsg ignores
+   * `request_tag` (scsi_bsg_sg_io_fn in drivers/scsi/scsi_bsg.c) and sg v3 has no such field.
+   */
+  tag?: bigint;
+  /** Task attribute (sg_io_v4.request_attr, 0..255); ignored by Linux 6.1 like `tag`. */
+  attribute?: number;
+  /** Queue at the tail of the block queue (sg queues at the head by default; bsg at the tail). */
+  queueAtTail?: boolean;
+  /** sg: ask for direct IO (SG_FLAG_DIRECT_IO); the kernel uses it only if /proc/scsi/sg/allow_dio is 1. */
+  directIo?: boolean;
+  /**
+   * Abort: while the request is still in the SQ it is removed and rejects with
+   * AbortedError (never sent); once in the kernel it rejects at once as abandoned
+   * (Linux 6.1 sg and bsg have no abort), and its buffer range stays the kernel's until
+   * its completion arrives (counted in `inFlight`).
+   */
+  signal?: AbortSignal;
+}
+
+/** What the device and the transport answered (a SCSI CHECK CONDITION resolves too: see `status`). */
+export interface RingCompletion {
+  /** SAM status (0 GOOD, 2 CHECK CONDITION, 8 BUSY...). */
+  status: number;
+  /** Host (transport) status (DID_*). */
+  hostStatus: number;
+  /** Driver status (DRIVER_*). */
+  driverStatus: number;
+  /** Bytes not transferred from the device. */
+  dinResid: number;
+  /** Bytes not transferred to the device. */
+  doutResid: number;
+  /** Sense data (a copy; empty when none). */
+  sense: Uint8Array;
+  /** Microseconds between the consumer's submission and its completion. */
+  durationUs: number;
+  /** SG_INFO_* bits (sg: SG_INFO_DIRECT_IO tells whether direct IO was used). */
+  info: number;
+  /** The task tag as submitted. */
+  tag: bigint;
+}
+
+/** Counters of a ring (all threads together), from the shared control block. */
+export interface RingStats {
+  /** Commands handed to the kernel. */
+  readonly submitted: number;
+  /** Completion entries posted (cancelled ones included). */
+  readonly completed: number;
+  /** Entries removed from the SQ by an abort (never sent). */
+  readonly cancelled: number;
+  /** sg: write() calls (single submissions, and re-sends after a failed writev element). */
+  readonly writeCalls: number;
+  /** sg: writev() calls (batches). */
+  readonly writevCalls: number;
+  /** sg: readv() calls (EAGAIN answers included). */
+  readonly readvCalls: number;
+  /** sg: poll() calls of the consumer thread. */
+  readonly pollCalls: number;
+  /** bsg: SG_IO calls. */
+  readonly ioctlCalls: number;
+  /** Doorbells that found a consumer asleep and woke it (JS skips the native call otherwise). */
+  readonly doorbells: number;
+  /** Consumer thread wake-ups (poll() returns, condition-variable wakes). */
+  readonly consumerWakeups: number;
+  /** uv_async_send() calls towards JS threads (libuv coalesces them). */
+  readonly completionWakes: number;
+  /** Completion callbacks run on JS threads. */
+  readonly jsWakeups: number;
+  /** Consumer passes that posted at least one completion. */
+  readonly batches: number;
+  /** sg: doorbells that found the consumer asleep and submitted inline, in the calling JS thread. */
+  readonly inlineDoorbells: number;
+}
+
+/** What another thread needs to attach (plain data: send it with postMessage). */
+export interface RingShare {
+  /** The ring's process-wide id. */
+  readonly id: number;
+}
+
+interface Pending {
+  resolve: (c: RingCompletion) => void;
+  reject: (e: Error) => void;
+  /** SQ position once claimed, else -1. */
+  pos: number;
+  /** Settled early (abort): the completion only frees the slot. */
+  done: boolean;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+  /** First CDB byte, for messages (built only when one is needed). */
+  cdb0: number;
+}
+
+interface Waiter {
+  request: RingRequest;
+  encoded: Encoded;
+  pending: Pending;
+}
+
+interface Encoded {
+  direction: number;
+  buffer: number;
+  offset: number;
+  length: number;
+  timeout: number;
+  sense: number;
+  tag: bigint;
+  attribute: number;
+  flags: number;
+}
+
+function opcodeName(cdb: Uint8Array): string {
+  return `SCSI command 0x${(cdb[0] ?? 0).toString(16).padStart(2, '0')}`;
+}
+
+function nextPowerOfTwo(n: number): number {
+  let p = 4;
+  while (p < n) p *= 2;
+  return p;
+}
+
+function integer(
+  field: string,
+  value: number | undefined,
+  min: number,
+  max: number,
+  fallback: number,
+): number {
+  const v = value ?? fallback;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+    throw new InvalidFieldError(field, `must be an integer in ${min}..${max}`, v);
+  return v;
+}
+
+/**
+ * A SCSI ring on an sg or bsg node, as seen from one JS thread: the thread that opened it
+ * ({@link openRing}) or a worker_thread that attached ({@link attachRing}). Many threads
+ * submit to one ring concurrently; each gets its own completions.
+ */
+export class ScsiRing implements AsyncDisposable {
+  /** The device node. */
+  readonly path: string;
+  /** sg (write/readv consumer) or bsg (blocking SG_IO threads). */
+  readonly kind: 'sg' | 'bsg';
+  /** Submission entries (requests that may exist between submit and completion). */
+  readonly entries: number;
+  /** Commands the consumer keeps in the kernel at once. */
+  readonly queueDepth: number;
+  /** Registered buffers. */
+  readonly bufferCount: number;
+  /** Bytes per registered buffer (a multiple of the page size). */
+  readonly bufferSize: number;
+  /** Whether this thread opened the ring (close() then stops it for every thread). */
+  readonly owner: boolean;
+  /** sg: mmap-ed reserve slots, registered after the ordinary buffers. */
+  readonly mmapSlots: number;
+
+  readonly #native: NativeRing;
+  readonly #producer: number;
+  readonly #i32: Int32Array;
+  readonly #u8: Uint8Array;
+  readonly #view: DataView;
+  readonly #buffers: ArrayBuffer;
+  readonly #mmapViews: Uint8Array[] = [];
+  readonly #mask: number;
+  readonly #cqBase: number;
+  readonly #cqHeadIndex: number;
+  readonly #cqTailIndex: number;
+  #cqHead = 0;
+  readonly #pending: (Pending | undefined)[];
+  readonly #freeIds: number[];
+  #inFlight = 0;
+  readonly #waiters: Waiter[] = [];
+  #waiting = false;
+  #unrung = 0;
+  #doorbellQueued = false;
+  #refed = false;
+  #unrefQueued = false;
+  #userRef = true;
+  #closing = false;
+  #closePromise: Promise<void> | undefined;
+  #drained: (() => void) | undefined;
+  #stopped: (() => void) | undefined;
+
+  /** @internal Use {@link openRing} or {@link attachRing}. */
+  constructor(native: NativeRing, owner: boolean) {
+    this.#native = native;
+    this.owner = owner;
+    this.path = native.path;
+    this.kind = native.kind;
+    const control = native.control();
+    this.#i32 = new Int32Array(control);
+    this.#u8 = new Uint8Array(control);
+    this.#view = new DataView(control);
+    this.#buffers = native.buffers();
+    this.entries = this.#view.getUint32(8, true);
+    this.queueDepth = this.#view.getUint32(16, true);
+    this.bufferCount = this.#view.getUint32(20, true);
+    this.bufferSize = this.#view.getUint32(24, true);
+    this.mmapSlots = this.#view.getUint32(32, true);
+    this.#mask = this.entries - 1;
+    const producer = native.producer;
+    this.#producer = producer;
+    this.#cqBase = cqOffset(this.entries, producer);
+    const record = RING.offProducerTable + producer * RING.producerRecord;
+    this.#cqHeadIndex = (record + RING.prodCqHead) >> 2;
+    this.#cqTailIndex = (record + RING.prodCqTail) >> 2;
+    this.#pending = new Array(this.entries).fill(undefined);
+    this.#freeIds = Array.from({ length: this.entries }, (_, i) => this.entries - 1 - i);
+  }
+
+  /** @internal The addon's completion callback (bound in openRing/attachRing); never throws. */
+  onCompletions(stopped: boolean): void {
+    try {
+      this.#reap();
+      if (this.#waiters.length > 0) this.#admitWaiters();
+      if (stopped) this.#stopped?.();
+    } catch (error) {
+      // A bug here must not vanish inside the addon: surface it as an uncaught exception.
+      process.nextTick(() => {
+        throw error;
+      });
+    }
+  }
+
+  /**
+   * A view of registered buffer `index` (bufferSize bytes owned by the ring): native memory for
+   * 0..bufferCount-1, an mmap-ed sg reserve for bufferCount..bufferCount+mmapSlots-1.
+   */
+  buffer(index: number): Uint8Array {
+    integer('index', index, 0, this.bufferCount + this.mmapSlots - 1, index);
+    if (index >= this.bufferCount) {
+      const slot = index - this.bufferCount;
+      let view = this.#mmapViews[slot];
+      if (view === undefined) {
+        view = new Uint8Array(this.#native.mmapBuffer(slot));
+        this.#mmapViews[slot] = view;
+      }
+      return view;
+    }
+    return new Uint8Array(this.#buffers, index * this.bufferSize, this.bufferSize);
+  }
+
+  /** Requests of this thread between submit and completion (waiting for a credit, queued, in the kernel, abandoned). */
+  get inFlight(): number {
+    return this.#inFlight + this.#waiters.length;
+  }
+
+  /** Whether close() was called. */
+  get closed(): boolean {
+    return this.#closing;
+  }
+
+  /** Attach data for {@link attachRing} in another thread (postMessage it). */
+  share(): RingShare {
+    return { id: this.#native.id };
+  }
+
+  /** The ring's counters (every thread's work together). */
+  stats(): RingStats {
+    const words = new BigUint64Array(this.#i32.buffer, RING.offStats, RING.statCount);
+    const out: Record<string, number> = {};
+    RING_STAT_NAMES.forEach((name, i) => {
+      out[name] = Number(Atomics.load(words, i));
+    });
+    return out as unknown as RingStats;
+  }
+
+  /**
+   * Submits one command. The promise resolves with the completion (whatever the SCSI
+   * status), or rejects: InvalidFieldError (bad request, nothing sent), OsError (the
+   * system call failed: errno, code, syscall `write`/`SG_IO`), AbortedError (signal).
+   * When every entry is taken it waits for one (back-pressure), never an error.
+   */
+  submit(request: RingRequest): Promise<RingCompletion> {
+    let encoded: Encoded;
+    try {
+      if (this.#closing || Atomics.load(this.#i32, RING.offClosing >> 2) !== 0)
+        throw OsError.fromErrno(9, 'submit', this.path);
+      encoded = this.#encode(request);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (request.signal?.aborted === true) {
+      return Promise.reject(
+        new AbortedError(
+          `${opcodeName(request.cdb)} on ${this.path} (aborted before it was sent)`,
+          request.signal.reason,
+        ),
+      );
+    }
+    return new Promise<RingCompletion>((resolve, reject) => {
+      const pending: Pending = {
+        resolve,
+        reject,
+        pos: -1,
+        done: false,
+        signal: request.signal,
+        onAbort: undefined,
+        cdb0: request.cdb[0] ?? 0,
+      };
+      if (this.#waiters.length === 0 && this.#takeCredit()) {
+        this.#publish(request, encoded, pending);
+      } else {
+        this.#wait({ request, encoded, pending });
+      }
+      if (request.signal !== undefined) {
+        const signal = request.signal;
+        pending.onAbort = () => this.#abort(pending, signal.reason);
+        signal.addEventListener('abort', pending.onAbort, { once: true });
+      }
+    });
+  }
+
+  /** Submits several commands; one doorbell for all of them (as every call in one tick). */
+  submitMany(requests: readonly RingRequest[]): Promise<RingCompletion>[] {
+    return requests.map((r) => this.submit(r));
+  }
+
+  /** The ring keeps the event loop alive while this thread has requests in flight (the default). */
+  ref(): this {
+    this.#userRef = true;
+    if (this.inFlight > 0) this.#setRef(true);
+    return this;
+  }
+
+  /** Requests in flight no longer keep the event loop alive. */
+  unref(): this {
+    this.#userRef = false;
+    this.#setRef(false);
+    return this;
+  }
+
+  /**
+   * Closes this thread's side: no new submissions (OsError EBADF), callers still waiting
+   * for a credit reject (AbortedError, never sent), requests already claimed complete
+   * normally. The owner's close then stops the ring: it resolves once every thread's
+   * requests were completed and reaped and the consumer threads have exited; the memory
+   * is freed after that, when the last view of it is gone. A second call returns the same
+   * promise.
+   */
+  close(): Promise<void> {
+    if (this.#closePromise !== undefined) return this.#closePromise;
+    this.#closing = true;
+    for (const w of this.#waiters.splice(0)) {
+      this.#settleEarly(
+        w.pending,
+        new AbortedError(`${this.#what(w.pending)} (ring closed before it was sent)`),
+      );
+    }
+    this.#setWaiting(false);
+    this.#closePromise = (async () => {
+      this.#setRef(true);
+      if (this.#inFlight > 0) await new Promise<void>((resolve) => (this.#drained = resolve));
+      if (this.owner) {
+        const stopped = new Promise<void>((resolve) => (this.#stopped = resolve));
+        this.#native.shutdown();
+        if (!this.#native.stopped) await stopped;
+      }
+      this.#native.detach();
+    })();
+    return this.#closePromise;
+  }
+
+  /** close(). */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #encode(request: RingRequest): Encoded {
+    const { cdb } = request;
+    if (!(cdb instanceof Uint8Array)) throw new InvalidFieldError('cdb', 'must be a Uint8Array', cdb);
+    if (cdb.length < 6 || cdb.length > RING.maxCdb)
+      throw new InvalidFieldError('cdb', `length must be 6..${RING.maxCdb}`, cdb.length);
+    if (request.dataIn !== undefined && request.dataOut !== undefined)
+      throw new InvalidFieldError(
+        'dataOut',
+        'dataIn and dataOut together (bidirectional) are not supported: sg refuses them and bsg in 6.1 too',
+        request.dataOut,
+      );
+    const data = request.dataIn ?? request.dataOut;
+    const field = request.dataIn !== undefined ? 'dataIn' : 'dataOut';
+    let buffer = 0;
+    let offset = 0;
+    let length = 0;
+    if (data !== undefined) {
+      buffer = integer(`${field}.buffer`, data.buffer, 0, this.bufferCount + this.mmapSlots - 1, data.buffer);
+      offset = integer(`${field}.offset`, data.offset, 0, this.bufferSize - 1, 0);
+      if (buffer >= this.bufferCount && offset !== 0)
+        throw new InvalidFieldError(
+          `${field}.offset`,
+          'must be 0 in an mmap-ed slot: mmap IO moves data through the reserve from its start (sg_mmap, sg_start_req)',
+          offset,
+        );
+      length = integer(`${field}.length`, data.length, 1, this.bufferSize - offset, data.length);
+    }
+    const tag = request.tag ?? 0n;
+    if (typeof tag !== 'bigint' || tag < 0n || tag > 0xffff_ffff_ffff_ffffn)
+      throw new InvalidFieldError('tag', 'must be a bigint in 0..2^64-1', tag);
+    return {
+      direction:
+        request.dataIn !== undefined
+          ? RING_DIRECTION.in
+          : request.dataOut !== undefined
+            ? RING_DIRECTION.out
+            : 0,
+      buffer,
+      offset,
+      length,
+      timeout: integer('timeout', request.timeout, 1, 0xffff_ffff, 60_000),
+      sense: integer('senseLength', request.senseLength, 0, RING.senseBytes, RING.senseBytes),
+      tag,
+      attribute: integer('attribute', request.attribute, 0, 255, 0),
+      flags:
+        (request.directIo === true ? RING_FLAG.directIo : 0) |
+        (request.queueAtTail === true ? RING_FLAG.queueAtTail : 0),
+    };
+  }
+
+  #what(pending: Pending): string {
+    return `SCSI command 0x${pending.cdb0.toString(16).padStart(2, '0')} on ${this.path}`;
+  }
+
+  #takeCredit(): boolean {
+    const i32 = this.#i32;
+    const index = RING.offCredits >> 2;
+    for (;;) {
+      const c = Atomics.load(i32, index);
+      if (c <= 0) return false;
+      if (Atomics.compareExchange(i32, index, c, c - 1) === c) return true;
+    }
+  }
+
+  /**
+   * Claims a position and publishes the entry. Between the claim (Atomics.add) and the
+   * publishing store there is no loop and no JS function call, so no interrupt check at
+   * which worker.terminate() could stop this thread with a claimed, unpublished slot
+   * (which would stall the consumer at that position).
+   */
+  #publish(request: RingRequest, e: Encoded, pending: Pending): void {
+    const id = this.#freeIds.pop() as number;
+    this.#pending[id] = pending;
+    if (this.#inFlight++ === 0) this.#setRef(true);
+    const view = this.#view;
+    const pos = Atomics.add(this.#i32, RING.offSqTail >> 2, 1);
+    const base = RING.offSq + (pos & this.#mask) * RING.sqeSize;
+    view.setUint32(base + RING.sqeUserData, id, true);
+    view.setUint32(base + RING.sqeUserData + 4, this.#producer, true);
+    view.setUint8(base + RING.sqeCdbLength, request.cdb.length);
+    view.setUint8(base + RING.sqeDirection, e.direction);
+    view.setUint8(base + RING.sqeAttribute, e.attribute);
+    view.setUint8(base + RING.sqeProducer, this.#producer);
+    view.setUint32(base + RING.sqeBufferIndex, e.buffer, true);
+    view.setUint32(base + RING.sqeBufferOffset, e.offset, true);
+    view.setUint32(base + RING.sqeLength, e.length, true);
+    view.setUint32(base + RING.sqeTimeout, e.timeout, true);
+    view.setBigUint64(base + RING.sqeTag, e.tag, true);
+    view.setUint16(base + RING.sqeMaxSense, e.sense, true);
+    view.setUint16(base + RING.sqeFlags, e.flags, true);
+    this.#u8.set(request.cdb, base + RING.sqeCdb);
+    Atomics.store(this.#i32, base >> 2, pos);
+    pending.pos = pos;
+    this.#unrung++;
+    if (!this.#doorbellQueued) {
+      this.#doorbellQueued = true;
+      queueMicrotask(() => this.#ringDoorbell());
+    }
+  }
+
+  /** One doorbell per batch; no native call at all while the consumer is awake. */
+  #ringDoorbell(): void {
+    this.#doorbellQueued = false;
+    const count = this.#unrung;
+    this.#unrung = 0;
+    // sg: the doorbell submits inline (io_uring_enter-style) and reaps what the device already
+    // answered; those completions are reaped here, without a wake-up.
+    if (Atomics.load(this.#i32, RING.offSleeping >> 2) !== 0 && this.#native.doorbell(count)) this.#reap();
+  }
+
+  #wait(waiter: Waiter): void {
+    this.#waiters.push(waiter);
+    this.#setWaiting(true);
+    // A credit may have come back between the failed take and the flag: retry once.
+    this.#admitWaiters();
+  }
+
+  #setWaiting(on: boolean): void {
+    if (on === this.#waiting) return;
+    this.#waiting = on;
+    Atomics.add(this.#i32, RING.offWaiters >> 2, on ? 1 : -1);
+  }
+
+  #admitWaiters(): void {
+    if (Atomics.load(this.#i32, RING.offClosing >> 2) !== 0) {
+      // The owner closed the ring: no credit will ever be handed out again.
+      for (const w of this.#waiters.splice(0)) {
+        this.#settleEarly(
+          w.pending,
+          new AbortedError(`${this.#what(w.pending)} (ring closed before it was sent)`),
+        );
+      }
+    }
+    while (this.#waiters.length > 0 && this.#takeCredit()) {
+      const w = this.#waiters.shift() as Waiter;
+      this.#publish(w.request, w.encoded, w.pending);
+    }
+    if (this.#waiters.length === 0) this.#setWaiting(false);
+  }
+
+  #reap(): void {
+    const i32 = this.#i32;
+    const view = this.#view;
+    const tail = Atomics.load(i32, this.#cqTailIndex);
+    let head = this.#cqHead;
+    let n = 0;
+    while (head !== tail) {
+      const base = this.#cqBase + (head & this.#mask) * RING.cqeSize;
+      const id = view.getUint32(base + RING.cqeUserData, true);
+      const pending = this.#pending[id];
+      head = (head + 1) | 0;
+      n++;
+      if (pending === undefined) continue;
+      this.#pending[id] = undefined;
+      this.#freeIds.push(id);
+      this.#inFlight--;
+      if (pending.onAbort !== undefined) pending.signal?.removeEventListener('abort', pending.onAbort);
+      if (pending.done) continue;
+      pending.done = true;
+      const errno = view.getInt32(base + RING.cqeErrno, true);
+      if ((view.getUint32(base + RING.cqeFlags, true) & CQE_CANCELLED) !== 0) {
+        pending.reject(new AbortedError(`${this.#what(pending)} (removed from the ring before it was sent)`));
+      } else if (errno !== 0) {
+        pending.reject(OsError.fromErrno(errno, this.kind === 'sg' ? 'write' : 'SG_IO', this.path));
+      } else {
+        const senseLength = Math.min(view.getUint32(base + RING.cqeSenseLength, true), RING.senseBytes);
+        const tagLow = view.getUint32(base + RING.cqeTag, true);
+        const tagHigh = view.getUint32(base + RING.cqeTag + 4, true);
+        pending.resolve({
+          status: view.getUint32(base + RING.cqeDeviceStatus, true),
+          hostStatus: view.getUint32(base + RING.cqeTransport, true),
+          driverStatus: view.getUint32(base + RING.cqeDriver, true),
+          dinResid: view.getInt32(base + RING.cqeDinResid, true),
+          doutResid: view.getInt32(base + RING.cqeDoutResid, true),
+          sense:
+            senseLength === 0
+              ? new Uint8Array(0)
+              : this.#u8.slice(base + RING.cqeSense, base + RING.cqeSense + senseLength),
+          durationUs: view.getUint32(base + RING.cqeDurationUs, true),
+          info: view.getUint32(base + RING.cqeInfo, true),
+          // No BigInt arithmetic for the common untagged command.
+          tag: tagLow === 0 && tagHigh === 0 ? 0n : view.getBigUint64(base + RING.cqeTag, true),
+        });
+      }
+    }
+    if (n === 0) return;
+    this.#cqHead = head;
+    Atomics.store(i32, this.#cqHeadIndex, head);
+    Atomics.add(i32, RING.offCredits >> 2, n);
+    if (this.#waiters.length > 0) this.#admitWaiters();
+    // Other threads may wait for credits; a closing ring's consumer waits for the last one.
+    if (Atomics.load(i32, RING.offWaiters >> 2) > 0) this.#native.kick();
+    if (Atomics.load(i32, RING.offClosing >> 2) !== 0 && this.#native.doorbell(1)) this.#reap();
+    if (this.#inFlight === 0) {
+      this.#drained?.();
+      this.#queueUnref();
+    }
+  }
+
+  #abort(pending: Pending, reason: unknown): void {
+    if (pending.done) return;
+    if (pending.pos < 0) {
+      // Still waiting for a credit: never claimed, never sent.
+      const index = this.#waiters.findIndex((w) => w.pending === pending);
+      if (index >= 0) this.#waiters.splice(index, 1);
+      if (this.#waiters.length === 0) this.#setWaiting(false);
+      this.#settleEarly(
+        pending,
+        new AbortedError(`${this.#what(pending)} (aborted before it was sent)`, reason),
+      );
+      return;
+    }
+    const base = RING.offSq + (pending.pos & this.#mask) * RING.sqeSize;
+    // published -> cancelled, only for this entry's generation (ring_layout.h explains why no ABA).
+    const removed =
+      Atomics.compareExchange(this.#i32, base >> 2, pending.pos, (pending.pos + 1) | 0) === pending.pos;
+    pending.done = true;
+    pending.reject(
+      new AbortedError(
+        removed
+          ? `${this.#what(pending)} (removed from the ring's submission queue, never sent)`
+          : `${this.#what(pending)} (abandoned in the kernel: Linux 6.1 sg and bsg cannot abort it; its buffer stays in use until it completes)`,
+        reason,
+      ),
+    );
+  }
+
+  #settleEarly(pending: Pending, error: Error): void {
+    pending.done = true;
+    if (pending.onAbort !== undefined) pending.signal?.removeEventListener('abort', pending.onAbort);
+    pending.reject(error);
+  }
+
+  #setRef(on: boolean): void {
+    const want = on && this.#userRef;
+    if (want === this.#refed) return;
+    this.#refed = want;
+    this.#native.setRef(want);
+  }
+
+  /** Unref once the thread stays idle past this turn (a QD1 loop resubmits at once: no native call). */
+  #queueUnref(): void {
+    if (this.#unrefQueued || this.#closing) return;
+    this.#unrefQueued = true;
+    setImmediate(() => {
+      this.#unrefQueued = false;
+      if (this.#inFlight === 0 && this.#waiters.length === 0) this.#setRef(false);
+    }).unref();
+  }
+}
+
+function sizing(options: RingOptions) {
+  const queueDepth = integer('options.queueDepth', options.queueDepth, 1, 256, 16);
+  return {
+    queueDepth,
+    entries: integer(
+      'options.entries',
+      options.entries,
+      4,
+      4096,
+      Math.min(4096, nextPowerOfTwo(2 * queueDepth)),
+    ),
+    bufferCount: integer('options.bufferCount', options.bufferCount, 0, 65536, queueDepth),
+    bufferSize: integer('options.bufferSize', options.bufferSize, 0, 1 << 28, 65536),
+    producers: integer('options.producers', options.producers, 1, RING.maxProducers, 8),
+    spinMicros: integer('options.spinMicros', options.spinMicros, 0, 10_000, 0),
+    mmapSlots: integer('options.mmapSlots', options.mmapSlots, 0, 64, 0),
+  };
+}
+
+/**
+ * Opens a ring on an sg (`/dev/sgN`, opened O_RDWR) or bsg (`/dev/bsg/H:C:T:L`) node and
+ * starts its consumer. Throws InvalidFieldError for bad options (entries not a power of
+ * two, queueDepth above entries or the node kind's limit) and OsError when the node
+ * cannot be opened.
+ */
+export function openRing(path: string, options: RingOptions = {}): ScsiRing {
+  const addon = loadAddon();
+  const s = sizing(options);
+  if ((s.entries & (s.entries - 1)) !== 0)
+    throw new InvalidFieldError('options.entries', 'must be a power of two', s.entries);
+  if (s.queueDepth > s.entries)
+    throw new InvalidFieldError('options.queueDepth', `must be <= entries (${s.entries})`, s.queueDepth);
+  let ring: ScsiRing | undefined;
+  const native = new addon.NativeRing({ path, ...s }, (stopped: boolean) => ring?.onCompletions(stopped));
+  ring = new ScsiRing(native, true);
+  return ring;
+}
+
+/**
+ * Attaches this thread (typically a worker_thread) to a ring opened elsewhere in the
+ * process, from its {@link ScsiRing.share} data. One attachment per thread per ring;
+ * OsError EBADF when the ring is closing or gone.
+ */
+export function attachRing(share: RingShare): ScsiRing {
+  const addon = loadAddon();
+  let ring: ScsiRing | undefined;
+  const native = new addon.NativeRing({ id: share.id }, (stopped: boolean) => ring?.onCompletions(stopped));
+  ring = new ScsiRing(native, false);
+  return ring;
+}

@@ -1,0 +1,359 @@
+/**
+ * The SCSI ring against the real sg and bsg drivers (Linux 6.1, scsi_debug): data
+ * integrity both ways (checked with sg_dd as well), completion order, back-pressure when
+ * every entry is taken, abort while queued and in the kernel, close with 64 in flight,
+ * and four worker_threads submitting to one ring at once.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { AbortedError, InvalidFieldError, OsError } from '@sgv4/core';
+import { openRing, type RingCompletion } from '@sgv4/native';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openFdCount } from './fd-count.js';
+import { type Latency, labNodes, latency, setLatency } from './lab-nodes.js';
+import { pattern, read10Cdb, write10Cdb } from './scsi-commands.js';
+
+const BLOCK = 512;
+const LBA0 = 40_000;
+const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Pseudo-random distinct 8-block-aligned LBAs in [LBA0, LBA0 + 8 * span). */
+function randomLbas(count: number, seed: number, span = 4096): number[] {
+  let s = seed >>> 0 || 1;
+  const seen = new Set<number>();
+  const out: number[] = [];
+  while (out.length < count) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    const lba = LBA0 + ((s >>> 0) % span) * 8;
+    if (!seen.has(lba)) {
+      seen.add(lba);
+      out.push(lba);
+    }
+  }
+  return out;
+}
+
+function good(c: RingCompletion): void {
+  expect({ status: c.status, host: c.hostStatus, driver: c.driverStatus }).toEqual({
+    status: 0,
+    host: 0,
+    driver: 0,
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+const fdsAtStart = openFdCount();
+let saved: Latency;
+beforeAll(async () => {
+  saved = latency();
+  await setLatency({ delay: 0 });
+});
+afterAll(async () => {
+  await setLatency(saved); // the guest is shared by every lab file
+  for (let i = 0; i < 100 && openFdCount() !== fdsAtStart; i++) await sleep(20);
+  expect(openFdCount()).toBe(fdsAtStart);
+});
+
+describe('sg ring with mmap-ed slots (the reserved buffer of one fd each)', () => {
+  it('writes from and reads into the mmap-ed reserve, data equal through ordinary buffers', async () => {
+    const ring = openRing(labNodes.sg, { queueDepth: 4, bufferCount: 1, bufferSize: 8192, mmapSlots: 2 });
+    try {
+      expect(ring.mmapSlots).toBe(2);
+      const slot0 = ring.buffer(1);
+      const slot1 = ring.buffer(2);
+      expect(slot0.length).toBe(8192);
+      const data = pattern(8192, 777);
+      slot0.set(data);
+      const lba = LBA0 + 8 * 6000;
+      good(await ring.submit({ cdb: write10Cdb(lba, 16), dataOut: { buffer: 1, length: 8192 } }));
+      good(await ring.submit({ cdb: read10Cdb(lba, 16), dataIn: { buffer: 0, length: 8192 } }));
+      expect(ring.buffer(0)).toEqual(data);
+      // Both slots at once (each has its own fd), and one slot twice in a row (held until its fd is free).
+      slot1.fill(0);
+      const [a, b, c] = await Promise.all([
+        ring.submit({ cdb: read10Cdb(lba, 16), dataIn: { buffer: 2, length: 8192 } }),
+        ring.submit({ cdb: read10Cdb(lba, 8), dataIn: { buffer: 1, length: 4096 } }),
+        ring.submit({ cdb: read10Cdb(lba + 8, 8), dataIn: { buffer: 1, length: 4096 } }),
+      ]);
+      for (const x of [a, b, c]) good(x as RingCompletion);
+      expect(slot1).toEqual(data);
+      expect(slot0.subarray(0, 4096)).toEqual(data.subarray(4096));
+      expect(() => ring.buffer(3)).toThrow(InvalidFieldError);
+      await expect(
+        ring.submit({ cdb: read10Cdb(lba, 1), dataIn: { buffer: 1, offset: 512, length: 512 } }),
+      ).rejects.toMatchObject({ field: 'dataIn.offset' });
+    } finally {
+      await ring.close();
+    }
+  });
+
+  it('bsg has no reserved buffer to map', () => {
+    expect(() => openRing(labNodes.bsg, { mmapSlots: 1 })).toThrow(
+      expect.objectContaining({ field: 'options.mmapSlots' }),
+    );
+  });
+});
+
+describe.each([
+  ['sg', labNodes.sg],
+  ['bsg', labNodes.bsg],
+] as const)('%s ring', (kind, path) => {
+  it('random writes read back equal, through the ring and with sg_dd', async () => {
+    const ring = openRing(path, { queueDepth: 16, bufferCount: 64, bufferSize: 8 * BLOCK });
+    expect(ring.kind).toBe(kind);
+    const lbas = randomLbas(64, kind === 'sg' ? 7 : 11);
+    const seeds = lbas.map((_, i) => i * 13 + (kind === 'sg' ? 1 : 2));
+    for (const [i] of lbas.entries()) ring.buffer(i).set(pattern(8 * BLOCK, seeds[i] as number));
+    const writes = await Promise.all(
+      lbas.map((lba, i) =>
+        ring.submit({ cdb: write10Cdb(lba, 8), dataOut: { buffer: i, length: 8 * BLOCK } }),
+      ),
+    );
+    writes.forEach(good);
+    for (const [i] of lbas.entries()) ring.buffer(i).fill(0);
+    const reads = await Promise.all(
+      lbas.map((lba, i) => ring.submit({ cdb: read10Cdb(lba, 8), dataIn: { buffer: i, length: 8 * BLOCK } })),
+    );
+    reads.forEach(good);
+    for (const [i] of lbas.entries()) expect(ring.buffer(i)).toEqual(pattern(8 * BLOCK, seeds[i] as number));
+
+    // sg_dd (sg3_utils) as the peer: it reads what the ring wrote, and writes what the ring reads.
+    const dir = mkdtempSync(join(tmpdir(), 'sgv4-ring-'));
+    try {
+      for (const i of [0, 17, 63]) {
+        const out = join(dir, `r${i}`);
+        execFileSync('sg_dd', [`if=${labNodes.sg}`, `of=${out}`, 'bs=512', `skip=${lbas[i]}`, 'count=8'], {
+          stdio: 'pipe',
+        });
+        expect(new Uint8Array(readFileSync(out))).toEqual(pattern(8 * BLOCK, seeds[i] as number));
+      }
+      const source = join(dir, 'w');
+      const written = pattern(8 * BLOCK, 4242);
+      writeFileSync(source, written);
+      const lba = LBA0 + 8 * 5000;
+      execFileSync('sg_dd', [`if=${source}`, `of=${labNodes.sg}`, 'bs=512', `seek=${lba}`, 'count=8'], {
+        stdio: 'pipe',
+      });
+      const c = await ring.submit({ cdb: read10Cdb(lba, 8), dataIn: { buffer: 1, length: 8 * BLOCK } });
+      good(c);
+      expect(ring.buffer(1)).toEqual(written);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await ring.close();
+    }
+    const stats = ring.stats();
+    expect(stats.submitted).toBe(129);
+    expect(stats.completed).toBe(129);
+    if (kind === 'sg') {
+      expect(stats.ioctlCalls).toBe(0);
+      expect(stats.writevCalls).toBeGreaterThan(0); // batches went down in one writev
+      expect(stats.writeCalls + stats.writevCalls).toBeLessThan(129);
+    } else {
+      expect(stats.ioctlCalls).toBe(129);
+    }
+    // One wake per batch: far fewer JS wake-ups than completions.
+    expect(stats.jsWakeups).toBeLessThan(129);
+  });
+
+  it('a CHECK CONDITION resolves with its sense data; bad requests are typed errors, nothing sent', async () => {
+    const ring = openRing(path, { queueDepth: 2, bufferCount: 1, bufferSize: 4096 });
+    try {
+      // READ(10) beyond the end of the medium: ILLEGAL REQUEST / LBA OUT OF RANGE (scsi_debug check_device_access_params).
+      const c = await ring.submit({ cdb: read10Cdb(0xfffffff0, 1), dataIn: { buffer: 0, length: 512 } });
+      expect(c.status).toBe(2);
+      expect(c.sense.length).toBeGreaterThanOrEqual(14);
+      expect((c.sense[2] ?? 0) & 0x0f).toBe(5);
+      expect(c.sense[12]).toBe(0x21);
+      await expect(ring.submit({ cdb: new Uint8Array(4) })).rejects.toBeInstanceOf(InvalidFieldError);
+      await expect(
+        ring.submit({ cdb: read10Cdb(0, 16), dataIn: { buffer: 0, length: 8192 } }),
+      ).rejects.toMatchObject({ field: 'dataIn.length' });
+      await expect(
+        ring.submit({ cdb: read10Cdb(0, 1), dataIn: { buffer: 1, length: 512 } }),
+      ).rejects.toMatchObject({
+        field: 'dataIn.buffer',
+      });
+      expect(ring.stats().submitted).toBe(1);
+    } finally {
+      await ring.close();
+    }
+    await expect(ring.submit({ cdb: read10Cdb(0, 1) })).rejects.toBeInstanceOf(OsError);
+  });
+
+  it('completions carry their own request (tag echoed); at queue depth 1 they come in submission order', async () => {
+    const ring = openRing(path, { queueDepth: 1, entries: 32, bufferCount: 32, bufferSize: 4096 });
+    try {
+      const order: bigint[] = [];
+      const all = Array.from({ length: 32 }, (_, i) =>
+        ring
+          .submit({
+            cdb: read10Cdb(LBA0 + i * 8, 8),
+            dataIn: { buffer: i, length: 4096 },
+            tag: BigInt(i) + 100n,
+          })
+          .then((c) => {
+            order.push(c.tag);
+            return c;
+          }),
+      );
+      const done = await Promise.all(all);
+      for (const [i, c] of done.entries()) expect(c.tag).toBe(BigInt(i) + 100n);
+      expect(order).toEqual(done.map((c) => c.tag));
+    } finally {
+      await ring.close();
+    }
+  });
+
+  describe('with a 100 ms device', () => {
+    beforeAll(() => setLatency({ delay: 25 })); // jiffies, HZ=250
+    afterAll(() => setLatency({ delay: 0 }));
+
+    it('every entry taken: submit() waits (back-pressure), never fails', async () => {
+      const ring = openRing(path, { queueDepth: 2, entries: 4, bufferCount: 1, bufferSize: 4096 });
+      try {
+        const start = performance.now();
+        const all = Array.from({ length: 12 }, (_, i) =>
+          ring.submit({ cdb: read10Cdb(LBA0 + i * 8, 8), dataIn: { buffer: 0, length: 4096 } }),
+        );
+        expect(ring.inFlight).toBe(12);
+        await sleep(20);
+        // 4 claimed (2 in the kernel, 2 in the SQ), 8 waiting for a credit.
+        expect(ring.stats().submitted).toBe(2);
+        (await Promise.all(all)).forEach(good);
+        // 12 commands, 2 at a time, 100 ms each: at least 6 rounds.
+        expect(performance.now() - start).toBeGreaterThan(550);
+        expect(ring.inFlight).toBe(0);
+      } finally {
+        await ring.close();
+      }
+    });
+
+    it('abort: queued -> removed (never sent); in the kernel -> abandoned', async () => {
+      const ring = openRing(path, { queueDepth: 1, entries: 8, bufferCount: 3, bufferSize: 4096 });
+      try {
+        const a = new AbortController();
+        const b = new AbortController();
+        const first = ring.submit({
+          cdb: read10Cdb(LBA0, 8),
+          dataIn: { buffer: 0, length: 4096 },
+          signal: a.signal,
+        });
+        const second = ring.submit({
+          cdb: read10Cdb(LBA0, 8),
+          dataIn: { buffer: 1, length: 4096 },
+          signal: b.signal,
+        });
+        const third = ring.submit({ cdb: read10Cdb(LBA0 + 8, 8), dataIn: { buffer: 2, length: 4096 } });
+        await sleep(30); // the first is in the kernel, the others in the SQ
+        b.abort('not needed');
+        await expect(second).rejects.toMatchObject({ canceled: true, reason: 'not needed' });
+        await expect(second).rejects.toThrow(/never sent/);
+        a.abort();
+        await expect(first).rejects.toThrow(/abandoned/);
+        // Until the consumer reaches them: the abandoned one (in the kernel), the cancelled one
+        // (its SQ slot is skipped when the consumer gets there) and the third.
+        expect(ring.inFlight).toBe(3);
+        good(await third);
+        expect(ring.stats()).toMatchObject({ submitted: 2, cancelled: 1, completed: 3 });
+        expect(ring.inFlight).toBe(0);
+        // An already aborted signal: rejected before anything is claimed.
+        await expect(
+          ring.submit({ cdb: read10Cdb(LBA0, 8), signal: AbortSignal.abort() }),
+        ).rejects.toBeInstanceOf(AbortedError);
+      } finally {
+        await ring.close();
+      }
+    });
+
+    it('close() with 64 in flight: waits for every one, settles all, then frees', async () => {
+      const ring = openRing(path, { queueDepth: 16, entries: 64, bufferCount: 64, bufferSize: 4096 });
+      const settled: string[] = [];
+      const all = Array.from({ length: 64 }, (_, i) =>
+        ring.submit({ cdb: read10Cdb(LBA0 + i * 8, 8), dataIn: { buffer: i, length: 4096 } }).then(
+          (c) => settled.push(c.status === 0 ? 'ok' : `status ${c.status}`),
+          (e: Error) => settled.push(e.message),
+        ),
+      );
+      expect(ring.inFlight).toBe(64);
+      await sleep(10);
+      await ring.close();
+      expect(settled.length).toBe(64);
+      expect(settled.every((s) => s === 'ok')).toBe(true);
+      await Promise.all(all);
+      await expect(ring.submit({ cdb: read10Cdb(0, 1) })).rejects.toMatchObject({ code: 'EBADF' });
+    });
+  });
+
+  it('four worker_threads submit to one ring at once: every completion exactly once, with its data', async () => {
+    const workers = 4;
+    const perWorker = 100;
+    const ring = openRing(path, { queueDepth: 16, entries: 64, bufferCount: workers * 16, bufferSize: 4096 });
+    const dist = join(packageRoot, 'dist', 'index.js');
+    const source = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      (async () => {
+        const { attachRing } = await import(workerData.dist);
+        const { w, perWorker, lba0, share } = workerData;
+        const ring = attachRing(share);
+        const counts = new Uint32Array(perWorker);
+        let bad = 0;
+        const lane = async (l) => {
+          for (let i = l; i < perWorker; i += 16) {
+            const buffer = w * 16 + l;
+            const view = ring.buffer(buffer);
+            const lba = lba0 + (w * perWorker + i) * 8;
+            for (let b = 0; b < 4096; b++) view[b] = (w * 131 + i * 17 + b) & 0xff;
+            const wc = new Uint8Array(10); wc[0] = 0x2a; new DataView(wc.buffer).setUint32(2, lba); wc[8] = 8;
+            const tag = BigInt(w * 1_000_000 + i);
+            const c1 = await ring.submit({ cdb: wc, dataOut: { buffer, length: 4096 }, tag });
+            if (c1.status !== 0 || c1.tag !== tag) bad++;
+            view.fill(0);
+            const rc = new Uint8Array(10); rc[0] = 0x28; new DataView(rc.buffer).setUint32(2, lba); rc[8] = 8;
+            const c2 = await ring.submit({ cdb: rc, dataIn: { buffer, length: 4096 }, tag: tag + 500_000n });
+            if (c2.status !== 0 || c2.tag !== tag + 500_000n) bad++;
+            for (let b = 0; b < 4096; b++) if (view[b] !== ((w * 131 + i * 17 + b) & 0xff)) { bad++; break; }
+            counts[i]++;
+          }
+        };
+        await Promise.all(Array.from({ length: 16 }, (_, l) => lane(l)));
+        await ring.close();
+        parentPort.postMessage({ counts: Array.from(counts), bad });
+      })().catch((e) => parentPort.postMessage({ error: String(e && e.stack || e) }));`;
+    try {
+      const results = await Promise.all(
+        Array.from({ length: workers }, (_, w) => {
+          const worker = new Worker(source, {
+            eval: true,
+            workerData: { dist, w, perWorker, lba0: LBA0 + 80_000, share: ring.share() },
+          });
+          return new Promise<{ counts?: number[]; bad?: number; error?: string }>((resolve, reject) => {
+            worker.once('message', (m) => {
+              void worker.terminate();
+              resolve(m);
+            });
+            worker.once('error', reject);
+          });
+        }),
+      );
+      for (const r of results) {
+        expect(r.error).toBeUndefined();
+        expect(r.bad).toBe(0);
+        expect(r.counts).toEqual(new Array(perWorker).fill(1));
+      }
+      const stats = ring.stats();
+      expect(stats.submitted).toBe(workers * perWorker * 2);
+      expect(stats.completed).toBe(workers * perWorker * 2);
+    } finally {
+      await ring.close();
+    }
+  }, 120_000);
+});
