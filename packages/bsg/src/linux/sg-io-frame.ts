@@ -1,0 +1,118 @@
+/**
+ * One request's `struct sg_io_v4` (include/uapi/linux/bsg.h) for the kernel paths: written
+ * straight into 160 bytes from a transport request, and the outputs read back from them. The
+ * native layer fills the pointer fields from the buffers and down-converts to sg_io_hdr (v3)
+ * for sg and block nodes; offsets come from the core's layout table.
+ * @module
+ */
+import {
+  BSG_FLAG_Q_AT_HEAD,
+  BSG_FLAG_Q_AT_TAIL,
+  SG_FLAG_DIRECT_IO,
+  SG_FLAG_MMAP_IO,
+  SG_IO_V4_GUARD,
+  SG_IO_V4_LAYOUT,
+  SG_IO_V4_SIZE,
+  type SgIoV4Header,
+} from '@sgv4/core';
+import type { TransportRequest, TransportResult } from '../transport/transport.js';
+
+function offset(name: keyof SgIoV4Header): number {
+  const f = SG_IO_V4_LAYOUT.find((l) => l.name === name);
+  if (f === undefined) throw new Error(`sg_io_v4 has no field ${name}`);
+  return f.offset;
+}
+
+const AT = {
+  guard: offset('guard'),
+  requestLen: offset('requestLen'),
+  requestTag: offset('requestTag'),
+  requestAttr: offset('requestAttr'),
+  requestPriority: offset('requestPriority'),
+  requestExtra: offset('requestExtra'),
+  maxResponseLen: offset('maxResponseLen'),
+  doutIovecCount: offset('doutIovecCount'),
+  doutXferLen: offset('doutXferLen'),
+  dinIovecCount: offset('dinIovecCount'),
+  dinXferLen: offset('dinXferLen'),
+  timeout: offset('timeout'),
+  flags: offset('flags'),
+  driverStatus: offset('driverStatus'),
+  transportStatus: offset('transportStatus'),
+  deviceStatus: offset('deviceStatus'),
+  info: offset('info'),
+  duration: offset('duration'),
+  responseLen: offset('responseLen'),
+  dinResid: offset('dinResid'),
+  doutResid: offset('doutResid'),
+} as const;
+
+function byteLength(data: TransportRequest['dataIn']): { length: number; iovecs: number } {
+  if (data === undefined) return { length: 0, iovecs: 0 };
+  if (data instanceof Uint8Array) return { length: data.length, iovecs: 0 };
+  let length = 0;
+  for (const b of data) length += b.length;
+  return { length, iovecs: data.length };
+}
+
+/** What the encoder needs beyond the request. */
+export interface FrameOptions {
+  /** request_extra: the pack_id the sg driver matches replies on (sg_io_hdr.pack_id). */
+  readonly packId: number;
+  /** Put the task tag in request_tag (paths that read it; 6.1 bsg returns it untouched). */
+  readonly tagInHeader: boolean;
+  /** Data length for an mmap-ed request (no data buffer: the data is in the sg reserve). */
+  readonly mmapLength?: number;
+}
+
+/**
+ * The header for `request`: protocol SCSI, subprotocol command; queue position as BSG_FLAG_Q_AT_*
+ * (the same bits as SG_FLAG_Q_AT_*); SG_FLAG_DIRECT_IO for `direct`, SG_FLAG_MMAP_IO for `mmap`
+ * (sg's sg_io_hdr flags, passed through by the v3 down-conversion).
+ */
+export function encodeFrame(request: TransportRequest, options: FrameOptions): Uint8Array {
+  const bytes = new Uint8Array(SG_IO_V4_SIZE);
+  const view = new DataView(bytes.buffer);
+  view.setInt32(AT.guard, SG_IO_V4_GUARD, true);
+  view.setUint32(AT.requestLen, request.cdb.length, true);
+  if (options.tagInHeader) view.setBigUint64(AT.requestTag, request.tag, true);
+  view.setUint32(AT.requestPriority, request.priority, true);
+  view.setUint32(AT.requestExtra, options.packId >>> 0, true);
+  view.setUint32(AT.maxResponseLen, request.maxSenseLength, true);
+  if (options.mmapLength !== undefined) {
+    view.setUint32(request.dataOut !== undefined ? AT.doutXferLen : AT.dinXferLen, options.mmapLength, true);
+  } else {
+    const out = byteLength(request.dataOut);
+    const din = byteLength(request.dataIn);
+    view.setUint32(AT.doutIovecCount, out.iovecs, true);
+    view.setUint32(AT.doutXferLen, out.length, true);
+    view.setUint32(AT.dinIovecCount, din.iovecs, true);
+    view.setUint32(AT.dinXferLen, din.length, true);
+  }
+  view.setUint32(AT.timeout, request.timeoutMs, true);
+  let flags = 0;
+  if (request.queueAt === 'head') flags |= BSG_FLAG_Q_AT_HEAD;
+  else if (request.queueAt === 'tail') flags |= BSG_FLAG_Q_AT_TAIL;
+  if (request.transfer === 'direct') flags |= SG_FLAG_DIRECT_IO;
+  else if (request.transfer === 'mmap') flags |= SG_FLAG_MMAP_IO;
+  view.setUint32(AT.flags, flags, true);
+  return bytes;
+}
+
+/** The outputs of a completed header; `sense` is the buffer the kernel wrote response_len bytes into. */
+export function decodeFrameResult(bytes: Uint8Array, sense: Uint8Array): TransportResult {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const senseLength = Math.min(view.getUint32(AT.responseLen, true), sense.length);
+  return {
+    status: view.getUint32(AT.deviceStatus, true),
+    hostStatus: view.getUint32(AT.transportStatus, true),
+    driverStatus: view.getUint32(AT.driverStatus, true),
+    sense: senseLength === 0 ? EMPTY : sense.subarray(0, senseLength),
+    dinResid: view.getInt32(AT.dinResid, true),
+    doutResid: view.getInt32(AT.doutResid, true),
+    durationMs: view.getUint32(AT.duration, true),
+    info: view.getUint32(AT.info, true),
+  };
+}
+
+const EMPTY = new Uint8Array(0);
