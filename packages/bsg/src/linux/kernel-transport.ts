@@ -12,6 +12,7 @@ import {
   defaultQueueLimits,
   InvalidFieldError,
   NotSupportedError,
+  OsError,
   PermissionDeniedError,
   parseSysfsQueueLimits,
   TaskManagementFunction,
@@ -86,14 +87,15 @@ export class KernelTransport implements Transport {
 
   /**
    * Opens a kernel node; the kind comes from fstat, not from the name, so symlinks such as
-   * /dev/disk/by-id/... work. NotSupportedError for a node that is none of sg, bsg or block.
+   * /dev/disk/by-id/... work. OsError ENOTTY for a node that is none of sg, bsg or block.
    */
   static open(path: string, options: TransportOpenOptions, roots: SysfsRoots = {}): KernelTransport {
     const node = KernelNode.open(path, options);
     const kind = node.kind;
     if (kind === 'other') {
+      // What SG_IO on such a node answers (the VFS's default for an unknown ioctl), said up front.
       node.close();
-      throw new NotSupportedError('SCSI pass-through', `${path} is not an sg, bsg or block device node`);
+      throw new OsError(25, 'ENOTTY', 'SG_IO (not an sg, bsg or block device node)', path);
     }
     let partition = false;
     if (kind === 'block') {
