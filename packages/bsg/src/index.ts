@@ -24,7 +24,7 @@ export type { DeviceIdentity } from './device/identity.js';
 export type { DeviceLimits } from './device/limits.js';
 export { type OpenOptions, open } from './device/open.js';
 export { CommandPermissionError, type PermissionCheckOptions } from './device/permission-gate.js';
-export type { DeviceRequest, DeviceResponse, RequestOptions } from './device/request.js';
+export type { DeviceRequest, DeviceResponse, RequestOptions, SubmittedRequest } from './device/request.js';
 export type { SysfsRoots } from './linux/sysfs.js';
 export { type ListedDevice, list } from './list.js';
 export { TRACE_CHANNELS, type TraceEvent } from './tracing.js';

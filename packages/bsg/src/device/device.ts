@@ -88,7 +88,13 @@ import type {
 import type { DeviceIdentity } from './identity.js';
 import type { DeviceLimits } from './limits.js';
 import { type PermissionCheckOptions, PermissionGate } from './permission-gate.js';
-import type { DeviceRequest, DeviceResponse, RequestOptions, ValidatedRequest } from './request.js';
+import type {
+  DeviceRequest,
+  DeviceResponse,
+  RequestOptions,
+  SubmittedRequest,
+  ValidatedRequest,
+} from './request.js';
 import { validateRequest } from './request.js';
 import { TaskQueue } from './task-queue.js';
 
@@ -342,9 +348,10 @@ export class Device implements AsyncDisposable {
    * Sends one command (raw mode). Resolves with the response for every command the transport
    * completed, whatever its status (CHECK CONDITION included: see `category` and
    * `decodedSense`); rejects only when there is no response (see the module docs: invalid
-   * request, not supported, permission, tag collision, OS error, timeout, abort).
+   * request, not supported, permission, tag collision, OS error, timeout, abort). The promise
+   * carries the task's `tag` for {@link Device.abort}.
    */
-  submit(request: DeviceRequest): Promise<DeviceResponse> {
+  submit(request: DeviceRequest): SubmittedRequest {
     let task: Task;
     try {
       if (this.#closing !== undefined) throw new OsError(9, 'EBADF', 'submit', this.location);
@@ -369,12 +376,15 @@ export class Device implements AsyncDisposable {
         detachSignal: undefined,
       };
     } catch (error) {
-      return Promise.reject(error);
+      return Object.assign(Promise.reject(error), { tag: undefined });
     }
-    const promise = new Promise<DeviceResponse>((resolve, reject) => {
-      task.resolve = resolve;
-      task.reject = reject;
-    });
+    const promise = Object.assign(
+      new Promise<DeviceResponse>((resolve, reject) => {
+        task.resolve = resolve;
+        task.reject = reject;
+      }),
+      { tag: task.tag },
+    );
     this.#tasks.set(task.tag, task);
     const signal = request.signal;
     if (signal !== undefined) {

@@ -54,6 +54,12 @@ export interface DeviceResponse extends ScsiResponse {
   readonly transferred: number;
 }
 
+/**
+ * What {@link Device.submit} returns: the response promise, carrying the task tag the request
+ * got (undefined when it was refused before a tag was assigned), so it can be aborted by tag.
+ */
+export type SubmittedRequest = Promise<DeviceResponse> & { readonly tag: bigint | undefined };
+
 /** A request after validation: lengths known, defaults applied. */
 export interface ValidatedRequest {
   /** The caller's request. */
