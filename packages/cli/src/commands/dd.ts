@@ -4,7 +4,7 @@
  */
 import type { TransferMode } from '@sgv4/bsg';
 import { type CopyProgress, runCopy } from '../dd/copy.js';
-import { type DdEndpoint, isScsiDevice, openDeviceEndpoint, openFileEndpoint } from '../dd/endpoint.js';
+import { type DdEndpoint, ddTarget, openDeviceEndpoint, openFileEndpoint } from '../dd/endpoint.js';
 import { parseDdOperands } from '../dd/operands.js';
 import { startProgress } from '../dd/progress.js';
 import type { Command } from '../framework/command.js';
@@ -13,8 +13,15 @@ import { UsageError } from '../framework/usage-error.js';
 
 const MODES: Readonly<Record<string, TransferMode>> = { indirect: 'indirect', dio: 'direct', mmap: 'mmap' };
 
+/**
+ * Opens one end. An input device is opened read-only, except sg nodes and transport URLs:
+ * an sg fd needs O_RDWR for the write()/read() queue and the mmap-ed reserve (sg_dd opens sg
+ * inputs O_RDWR too).
+ */
 async function openEnd(name: string, forWrite: boolean, mode: TransferMode): Promise<DdEndpoint> {
-  return isScsiDevice(name) ? openDeviceEndpoint(name, mode, !forWrite) : openFileEndpoint(name, forWrite);
+  const target = ddTarget(name);
+  if (target === 'file') return openFileEndpoint(name, forWrite);
+  return openDeviceEndpoint(name, mode, !forWrite && target !== 'sg' && target !== 'url');
 }
 
 export const ddCommand: Command = {

@@ -58,6 +58,11 @@ export const rawCommand: Command = {
     },
     timeout: TIMEOUT_OPTION,
     readonly: READONLY_OPTION,
+    'no-permission-check': {
+      type: 'boolean',
+      description:
+        "skip the permission model's pre-check and let the kernel decide (its EPERM is still explained)",
+    },
   },
   async run(invocation, io) {
     const [device, ...cdbArgs] = invocation.positionals;
@@ -82,7 +87,10 @@ export const rawCommand: Command = {
     }
     const dataIn = inLength === undefined || inLength === 0 ? undefined : new Uint8Array(inLength);
 
-    const dev = await openDevice(device, invocation, { identify: false });
+    const dev = await openDevice(device, invocation, {
+      identify: false,
+      permissionCheck: !invocation.flag('no-permission-check'),
+    });
     let response: Awaited<ReturnType<typeof dev.submit>>;
     try {
       response = await dev.submit({

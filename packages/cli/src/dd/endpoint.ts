@@ -34,30 +34,32 @@ export interface DdEndpoint {
   close(): Promise<void>;
 }
 
+/** What a dd operand names: a SCSI node kind, a transport URL, or a plain file. */
+export type DdTarget = 'sg' | 'bsg' | 'block' | 'url' | 'file';
+
 /**
- * True when `name` is a SCSI device to drive with commands: a `scheme:` location, a block
- * device, or an sg or bsg character device (sysfs `subsystem` of its /sys/dev/char entry).
- * /dev/null, /dev/zero and regular files are files.
+ * What `name` is: a `scheme:` location, a block device, an sg or bsg character device (the
+ * sysfs `subsystem` of its /sys/dev/char entry), or a file (/dev/null, /dev/zero, regular files).
  */
-export function isScsiDevice(name: string): boolean {
-  if (/^[a-z][a-z0-9+.-]+:/i.test(name)) return true;
-  if (name === '-') return false;
+export function ddTarget(name: string): DdTarget {
+  if (/^[a-z][a-z0-9+.-]+:/i.test(name)) return 'url';
+  if (name === '-') return 'file';
   let st: ReturnType<typeof statSync>;
   try {
     st = statSync(name);
   } catch {
-    return false;
+    return 'file';
   }
-  if (st.isBlockDevice()) return true;
-  if (!st.isCharacterDevice()) return false;
+  if (st.isBlockDevice()) return 'block';
+  if (!st.isCharacterDevice()) return 'file';
   // new_decode_dev() (include/linux/kdev_t.h)
   const major = (st.rdev >> 8) & 0xfff;
   const minor = (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00);
   try {
     const subsystem = readlinkSync(`/sys/dev/char/${major}:${minor}/subsystem`);
-    return subsystem.endsWith('/scsi_generic') || subsystem.endsWith('/bsg');
+    return subsystem.endsWith('/scsi_generic') ? 'sg' : subsystem.endsWith('/bsg') ? 'bsg' : 'file';
   } catch {
-    return false;
+    return 'file';
   }
 }
 

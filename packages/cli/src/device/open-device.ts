@@ -28,9 +28,13 @@ export function timeoutOf(invocation: Invocation): number | undefined {
 export function openDevice(
   location: string,
   invocation: Invocation,
-  options: { identify?: boolean } = {},
+  options: { identify?: boolean; permissionCheck?: boolean } = {},
 ): Promise<Device> {
-  return open(location, { readOnly: invocation.flag('readonly'), identify: options.identify ?? true });
+  return open(location, {
+    readOnly: invocation.flag('readonly'),
+    identify: options.identify ?? true,
+    permissionCheck: options.permissionCheck ?? true,
+  });
 }
 
 /** True when an argument names a device rather than data: a path, or a `scheme:` URL (`emu:`, `iscsi://`). */
