@@ -207,7 +207,7 @@ describe('sgv4 inquiry --vpd field by field against sg_vpd', () => {
         codeSet: d.codeSet,
         value:
           d.typeName === 'T10 vendor identification'
-            ? `${d.value.slice(0, 8)}|${d.value.slice(8)}`
+            ? `${d.value.slice(0, 8).trim()}|${d.value.slice(8).trim()}`
             : /Relative target port|Target port group|Logical unit group/.test(d.typeName)
               ? String(Number.parseInt(d.value, 16))
               : d.value,
