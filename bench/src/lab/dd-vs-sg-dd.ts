@@ -1,6 +1,7 @@
 /**
  * `sgv4 dd` against sg3_utils' `sg_dd` (QD1) and `sgp_dd thr=4` (4 threads, 4 commands in flight)
- * in ONE lab boot (run as root inside the guest: `pnpm bench:lab:dd`), reading /dev/sg0 to
+ * in ONE lab boot (run as root inside the guest: `pnpm bench:lab:dd`, which loads scsi_debug with
+ * `virtual_gb=8` so long runs stay inside the reported capacity), reading /dev/sg0 to
  * /dev/null. Two scsi_debug profiles measured back to back: `delay=0` (answers in the submitting
  * thread: pure per-command overhead) and `ndelay=100000` (100 µs per command, SSD-like: where
  * queue depth pays). Two transfer sizes: 4 KiB (bs=512 bpt=8) and 512 KiB (bpt=1024). Every tool

@@ -1,4 +1,4 @@
-import { DeviceError, InvalidFieldError, MalformedDataError, SenseKey } from '@sgv4/core';
+import { buildCdb, DeviceError, InvalidFieldError, MalformedDataError, SenseKey } from '@sgv4/core';
 import { describe, expect, it } from 'vitest';
 import {
   compareAndWriteCommand,
@@ -16,6 +16,7 @@ import {
   readCommand,
   readKeysCommand,
   readReservationCommand,
+  readWriteCdb,
   reportLunsCommand,
   reportSupportedOpcodesCommand,
   requestSenseCommand,
@@ -85,6 +86,30 @@ describe('command objects: exact CDB bytes (SPC-6, SBC-5)', () => {
   ];
   it.each(cases)('%s', (_name, cdb, expected) => {
     expect(hex(cdb)).toBe(expected);
+  });
+
+  it('the data-path READ/WRITE encoder is byte-equal to the core tables (buildCdb) over random ranges', () => {
+    let seed = 12345;
+    const rnd = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed;
+    };
+    for (let i = 0; i < 2000; i++) {
+      const lba = BigInt(rnd()) * (i % 3 === 0 ? 4096n : 1n) + BigInt(rnd() & 0xff);
+      const blocks = 1 + (i % 4 === 0 ? rnd() : rnd() & 0xffff);
+      const flags = { fua: (i & 1) === 1, dpo: (i & 2) === 2 };
+      for (const write of [false, true]) {
+        const ten = lba + BigInt(blocks) - 1n <= 0xffff_ffffn && blocks <= 0xffff;
+        const key = `${write ? 'write' : 'read'}${ten ? '10' : '16'}`;
+        const expected = buildCdb(key, {
+          lba: ten ? Number(lba) : lba,
+          transferLength: blocks,
+          fua: flags.fua,
+          dpo: flags.dpo,
+        });
+        expect(hex(readWriteCdb(write, lba, blocks, flags)), `${key} ${lba} ${blocks}`).toBe(hex(expected));
+      }
+    }
   });
 
   it('builds the data-out of COMPARE AND WRITE, MODE SELECT, UNMAP and PERSISTENT RESERVE OUT', () => {

@@ -33,6 +33,43 @@ export function fitsTenByteCdb(lba: bigint, blocks: number): boolean {
   return blocks <= 0xffff && lba + BigInt(blocks) - 1n <= MAX_LBA_10;
 }
 
+/**
+ * The CDB of READ or WRITE (10 or 16, whichever the range needs), written byte by byte for the
+ * data path: the layout of the core's `read10`/`read16`/`write10`/`write16` tables (SBC-5 5.15,
+ * 5.18, 5.40, 5.43: DPO bit 4 and FUA bit 3 of byte 1; LBA from byte 2, big-endian; TRANSFER
+ * LENGTH in bytes 7..8 for (10), 10..13 for (16)). A unit test holds it byte-equal to the
+ * tables' `buildCdb` output.
+ */
+export function readWriteCdb(
+  write: boolean,
+  lba: bigint,
+  blocks: number,
+  flags: ReadWriteFlags = {},
+): Uint8Array {
+  checkRange(lba, blocks, 0xffff_ffff);
+  const flagByte = (flags.dpo ? 0x10 : 0) | (flags.fua ? 0x08 : 0);
+  if (fitsTenByteCdb(lba, blocks)) {
+    const cdb = new Uint8Array(10);
+    const n = Number(lba);
+    cdb[0] = write ? 0x2a : 0x28;
+    cdb[1] = flagByte;
+    cdb[2] = n >>> 24;
+    cdb[3] = (n >>> 16) & 0xff;
+    cdb[4] = (n >>> 8) & 0xff;
+    cdb[5] = n & 0xff;
+    cdb[7] = blocks >>> 8;
+    cdb[8] = blocks & 0xff;
+    return cdb;
+  }
+  const cdb = new Uint8Array(16);
+  const view = new DataView(cdb.buffer);
+  cdb[0] = write ? 0x8a : 0x88;
+  cdb[1] = flagByte;
+  view.setBigUint64(2, lba);
+  view.setUint32(10, blocks);
+  return cdb;
+}
+
 /** READ(10) or READ(16) of `blocks` blocks into `buffer` (exactly blocks x block size bytes). */
 export function readCommand(
   lba: bigint,
@@ -40,20 +77,8 @@ export function readCommand(
   buffer: Uint8Array,
   flags: ReadWriteFlags = {},
 ): ScsiCommand<Uint8Array> {
-  checkRange(lba, blocks, 0xffff_ffff);
-  const ten = fitsTenByteCdb(lba, blocks);
-  const fields = {
-    lba: ten ? Number(lba) : lba,
-    transferLength: blocks,
-    fua: flags.fua ?? false,
-    dpo: flags.dpo ?? false,
-  };
-  return {
-    name: ten ? 'READ(10)' : 'READ(16)',
-    cdb: buildCdb(ten ? 'read10' : 'read16', fields),
-    dataIn: buffer,
-    parse: (data) => data,
-  };
+  const cdb = readWriteCdb(false, lba, blocks, flags);
+  return { name: cdb.length === 10 ? 'READ(10)' : 'READ(16)', cdb, dataIn: buffer, parse: (data) => data };
 }
 
 /** WRITE(10) or WRITE(16) of `data` (a whole number of blocks) at `lba`. */
@@ -63,20 +88,8 @@ export function writeCommand(
   data: Uint8Array,
   flags: ReadWriteFlags = {},
 ): ScsiCommand<void> {
-  checkRange(lba, blocks, 0xffff_ffff);
-  const ten = fitsTenByteCdb(lba, blocks);
-  const fields = {
-    lba: ten ? Number(lba) : lba,
-    transferLength: blocks,
-    fua: flags.fua ?? false,
-    dpo: flags.dpo ?? false,
-  };
-  return {
-    name: ten ? 'WRITE(10)' : 'WRITE(16)',
-    cdb: buildCdb(ten ? 'write10' : 'write16', fields),
-    dataOut: data,
-    parse: () => undefined,
-  };
+  const cdb = readWriteCdb(true, lba, blocks, flags);
+  return { name: cdb.length === 10 ? 'WRITE(10)' : 'WRITE(16)', cdb, dataOut: data, parse: () => undefined };
 }
 
 /**

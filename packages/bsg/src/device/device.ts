@@ -16,7 +16,6 @@ import {
   type ModeSelectPages,
   maxSafeRequestBytes,
   NotSupportedError,
-  nextTaskState,
   OsError,
   type PermissionDecision,
   parseVpdPage,
@@ -26,10 +25,12 @@ import {
   SenseKey,
   scsiStatusName,
   splitLargeTransfer,
+  TASK_TRANSITIONS,
   TagAllocator,
   type TagPolicy,
   TaskManagementFunction,
   type TaskState,
+  TaskStateError,
   TimeoutError,
   type TransportCapabilities,
   TransportError,
@@ -136,6 +137,14 @@ interface Task {
   detachSignal: (() => void) | undefined;
 }
 
+/**
+ * The map key of a tag: a number while it is exact (every library tag: tag spaces are at most 2^32),
+ * the bigint beyond 2^53. V8 hashes a number far faster than a bigint.
+ */
+function taskKey(tag: bigint): number | bigint {
+  return tag <= 0x1f_ffff_ffff_ffffn ? Number(tag) : tag;
+}
+
 function isTimeout(r: TransportResult): boolean {
   return (
     r.timedOut === true ||
@@ -167,7 +176,8 @@ export class Device implements AsyncDisposable {
   readonly #transport: Transport;
   readonly #queue: TaskQueue<Task>;
   readonly #tags: TagAllocator;
-  readonly #tasks = new Map<bigint, Task>();
+  /** Outstanding tasks by tag ({@link taskKey}). */
+  readonly #tasks = new Map<number | bigint, Task>();
   readonly #gate: PermissionGate;
   #identity: DeviceIdentity;
   #limits: DeviceLimits;
@@ -367,7 +377,7 @@ export class Device implements AsyncDisposable {
         attribute: v.attribute,
         priority: v.priority,
         v,
-        submittedAt: performance.now(),
+        submittedAt: tracing() ? performance.now() : 0,
         state: 'queued',
         settled: false,
         resolve: noop,
@@ -385,7 +395,7 @@ export class Device implements AsyncDisposable {
       }),
       { tag: task.tag },
     );
-    this.#tasks.set(task.tag, task);
+    this.#tasks.set(taskKey(task.tag), task);
     const signal = request.signal;
     if (signal !== undefined) {
       const onAbort = () => this.#cancel(task, signal.reason);
@@ -431,6 +441,16 @@ export class Device implements AsyncDisposable {
     return command.parse(dataIn === undefined ? EMPTY : dataIn.subarray(0, response.transferred), response);
   }
 
+  /**
+   * Moves a task through the core's task state machine (queued -> issued -> completed | aborted |
+   * timed-out -> aborted); the transition is checked, and its description built only when it fails.
+   */
+  #move(task: Task, to: TaskState): void {
+    if (!TASK_TRANSITIONS[task.state].includes(to))
+      throw new TaskStateError(this.#what(task), task.state, to);
+    task.state = to;
+  }
+
   #what(task: Task): string {
     return `${commandName(task.v.request.cdb)} tag ${task.tag} on ${this.location}`;
   }
@@ -440,18 +460,20 @@ export class Device implements AsyncDisposable {
   }
 
   #issue(task: Task): void {
-    task.state = nextTaskState(this.#what(task), task.state, 'issued');
+    this.#move(task, 'issued');
     const v = task.v;
     const r = v.request;
+    // One object shape for every request (absent fields are undefined), so the transports' property
+    // reads stay monomorphic on the hot path.
     const request: TransportRequest = {
       cdb: r.cdb,
-      ...(r.dataIn !== undefined ? { dataIn: r.dataIn } : {}),
-      ...(r.dataOut !== undefined ? { dataOut: r.dataOut } : {}),
+      dataIn: r.dataIn,
+      dataOut: r.dataOut,
       tag: task.tag,
       attribute: v.attribute,
       priority: v.priority,
       timeoutMs: v.timeoutMs,
-      ...(r.queueAt !== undefined ? { queueAt: r.queueAt } : {}),
+      queueAt: r.queueAt,
       transfer: v.transfer,
       maxSenseLength: v.maxSenseLength,
     };
@@ -489,25 +511,25 @@ export class Device implements AsyncDisposable {
     task.detachSignal?.();
     task.detachSignal = undefined;
     this.#tags.release(task.tag, how);
-    this.#tasks.delete(task.tag);
+    this.#tasks.delete(taskKey(task.tag));
   }
 
   #completed(task: Task, result: TransportResult): void {
     this.#queue.done(task);
     if (task.settled) {
       // Abandoned (signal, or the Device's timer): the transport has now finished with it.
-      task.state = nextTaskState(this.#what(task), task.state, 'aborted');
+      this.#move(task, 'aborted');
       this.#finish(task, 'aborted');
     } else if (isTimeout(result)) {
-      task.state = nextTaskState(this.#what(task), task.state, 'timed-out');
-      task.state = nextTaskState(this.#what(task), task.state, 'aborted');
+      this.#move(task, 'timed-out');
+      this.#move(task, 'aborted');
       this.#finish(task, 'aborted');
       const error = new TimeoutError(this.#what(task), task.v.timeoutMs, {
         cause: new TransportError(result.hostStatus, result.driverStatus),
       });
       this.#settle(task, error);
     } else {
-      task.state = nextTaskState(this.#what(task), task.state, 'completed');
+      this.#move(task, 'completed');
       this.#finish(task, 'completed');
       const response = this.#response(task, result);
       task.settled = true;
@@ -529,7 +551,7 @@ export class Device implements AsyncDisposable {
 
   #failed(task: Task, error: unknown): void {
     this.#queue.done(task);
-    task.state = nextTaskState(this.#what(task), task.state, 'aborted');
+    this.#move(task, 'aborted');
     this.#finish(task, 'aborted');
     if (!task.settled) {
       let reported = error;
@@ -551,7 +573,7 @@ export class Device implements AsyncDisposable {
   #expire(task: Task): void {
     task.timer = undefined;
     if (task.settled || task.state !== 'issued') return;
-    task.state = nextTaskState(this.#what(task), task.state, 'timed-out');
+    this.#move(task, 'timed-out');
     task.detachSignal?.();
     task.detachSignal = undefined;
     this.#settle(task, new TimeoutError(this.#what(task), task.v.timeoutMs));
@@ -561,7 +583,7 @@ export class Device implements AsyncDisposable {
     if (task.settled) return;
     if (task.state === 'queued') {
       this.#queue.remove(task);
-      task.state = nextTaskState(this.#what(task), task.state, 'aborted');
+      this.#move(task, 'aborted');
       this.#finish(task, 'aborted');
       this.#settle(task, new AbortedError(this.#what(task), reason));
       this.#pump();
@@ -598,7 +620,7 @@ export class Device implements AsyncDisposable {
       hostStatus: r.hostStatus,
       driverStatus: r.driverStatus,
       sense: r.sense,
-      ...(decodedSense !== undefined ? { decodedSense } : {}),
+      decodedSense,
       dinResid: r.dinResid,
       doutResid: r.doutResid,
       durationMs: r.durationMs,
@@ -618,7 +640,7 @@ export class Device implements AsyncDisposable {
    * NotSupportedError; unknown or already finished -> false.
    */
   async abort(tag: bigint): Promise<boolean> {
-    const task = this.#tasks.get(tag);
+    const task = typeof tag === 'bigint' ? this.#tasks.get(taskKey(tag)) : undefined;
     if (task === undefined || task.settled) return false;
     if (task.state === 'queued') {
       this.#cancel(task, new Error(`abort(${tag})`));
@@ -679,7 +701,7 @@ export class Device implements AsyncDisposable {
     const waiting = this.#queue.drain();
     this.#closing = (async () => {
       for (const task of waiting) {
-        task.state = nextTaskState(this.#what(task), task.state, 'aborted');
+        this.#move(task, 'aborted');
         this.#finish(task, 'aborted');
         this.#settle(task, new AbortedError(`${this.#what(task)} (device closed)`));
       }
@@ -803,6 +825,11 @@ export class Device implements AsyncDisposable {
     if (buffer.length < total)
       throw new InvalidFieldError('buffer', `must hold ${total} bytes (blocks x block size)`, buffer);
     const { buffer: _b, blockSize: _s, ...rest } = options;
+    if (total <= this.#limits.maxRequestBytes) {
+      // One request carries it (READ(16) when the range needs it): no split, no fan-out.
+      await this.run(readCommand(lba, blocks, buffer.subarray(0, total), options), rest);
+      return buffer.subarray(0, total);
+    }
     let at = 0;
     const commands = this.#chunks(lba, blocks, blockSize).map((c) => {
       const cmd = readCommand(c.lba, c.blocks, buffer.subarray(at, at + c.bytes), options);
@@ -826,6 +853,10 @@ export class Device implements AsyncDisposable {
       throw new InvalidFieldError('data', `must be a whole number of ${blockSize}-byte blocks`, data.length);
     }
     const { blockSize: _s, ...rest } = options;
+    if (data.length <= this.#limits.maxRequestBytes) {
+      await this.run(writeCommand(lba, data.length / blockSize, data, options), rest);
+      return;
+    }
     let at = 0;
     const commands = this.#chunks(lba, data.length / blockSize, blockSize).map((c) => {
       const cmd = writeCommand(c.lba, c.blocks, data.subarray(at, at + c.bytes), options);

@@ -4,7 +4,7 @@
  * sequential).
  */
 import { closeSync, fstatSync, openSync, readlinkSync, readSync, statSync, writeSync } from 'node:fs';
-import { type Device, open, readCommand, type TransferMode, writeCommand } from '@sgv4/bsg';
+import { type Device, open, readWriteCdb, type TransferMode } from '@sgv4/bsg';
 import { OsError, responseError, SG_INFO_DIRECT_IO_MASK } from '@sgv4/core';
 import { UsageError } from '../framework/usage-error.js';
 
@@ -119,8 +119,11 @@ class DeviceEndpoint implements DdEndpoint {
   }
 
   async read(at: number, count: number, _bs: number, buffer: Uint8Array): Promise<number> {
-    const cmd = readCommand(BigInt(at), count, buffer);
-    const r = await this.#device.submit({ cdb: cmd.cdb, dataIn: buffer, transfer: this.#transfer(buffer) });
+    const r = await this.#device.submit({
+      cdb: readWriteCdb(false, BigInt(at), count),
+      dataIn: buffer,
+      transfer: this.#transfer(buffer),
+    });
     this.commands++;
     const error = responseError(r);
     if (error !== undefined) throw error;
@@ -134,8 +137,11 @@ class DeviceEndpoint implements DdEndpoint {
   }
 
   async write(at: number, count: number, _bs: number, buffer: Uint8Array): Promise<void> {
-    const cmd = writeCommand(BigInt(at), count, buffer);
-    const r = await this.#device.submit({ cdb: cmd.cdb, dataOut: buffer, transfer: this.#transfer(buffer) });
+    const r = await this.#device.submit({
+      cdb: readWriteCdb(true, BigInt(at), count),
+      dataOut: buffer,
+      transfer: this.#transfer(buffer),
+    });
     this.commands++;
     const error = responseError(r);
     if (error !== undefined) throw error;
