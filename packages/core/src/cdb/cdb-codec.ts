@@ -5,7 +5,7 @@
 import { InvalidFieldError } from '../errors/invalid-field-error.js';
 import { MalformedDataError } from '../errors/malformed-data-error.js';
 import { CDB_SPECS, type CdbSpec } from './commands.js';
-import { decodeTable, encodeTable, type FieldInput, type FieldValues } from './field-table.js';
+import { decodeTable, encodeTable, type FieldInput, type FieldValues, isBlobField } from './field-table.js';
 
 const BY_KEY: ReadonlyMap<string, CdbSpec> = new Map(CDB_SPECS.map((s) => [s.key, s]));
 const BY_OPCODE: ReadonlyMap<number, readonly CdbSpec[]> = (() => {
@@ -86,4 +86,35 @@ export function decodeCdb(cdb: Uint8Array): DecodedCdb {
   }
   MalformedDataError.require(s.name, cdb, 0, s.length);
   return { spec: s, fields: decodeTable(s, cdb, 0, s.length) };
+}
+
+/**
+ * CDB USAGE DATA of REPORT SUPPORTED OPERATION CODES, one-command format (SPC-6 6.35.4),
+ * derived from the command's field table: byte 0 is the OPERATION CODE; every other bit is 1
+ * where a field of the table lies (the device server evaluates it), with the SERVICE ACTION
+ * field carrying the service action itself. The CONTROL byte reports `controlUsage` (default
+ * 0x04: NACA is evaluated, because a device without NormACA must reject NACA = 1, SAM-6 5.x).
+ */
+export function cdbUsageData(spec: CdbSpec, controlUsage = 0x04): Uint8Array {
+  const usage = new Uint8Array(spec.length);
+  for (const f of spec.fields) {
+    if (f.name === 'operationCode' || f.name === 'serviceAction' || f.name === 'control') continue;
+    if (isBlobField(f)) {
+      usage.fill(0xff, f.byte, f.byte + f.length);
+      continue;
+    }
+    // Set the field's bits: `width` bits ending at bit `bit` of the field's last byte.
+    const bit = f.bit ?? 0;
+    const lastByte = f.byte + Math.ceil((bit + f.width) / 8) - 1;
+    for (let i = 0; i < f.width; i++) {
+      const abs = bit + i; // bit index counted from the last byte's bit 0 upwards
+      const byte = lastByte - Math.floor(abs / 8);
+      usage[byte] = (usage[byte] ?? 0) | (1 << (abs % 8));
+    }
+  }
+  usage[0] = spec.opcode;
+  if (spec.serviceAction !== undefined) usage[1] = ((usage[1] ?? 0) & 0xe0) | spec.serviceAction;
+  const control = spec.fields.find((f) => f.name === 'control');
+  if (control !== undefined) usage[control.byte] = controlUsage;
+  return usage;
 }

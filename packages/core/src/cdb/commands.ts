@@ -83,6 +83,68 @@ function readWrite(
   });
 }
 
+/** PERSISTENT RESERVE IN (SPC-6 6.16): one table per service action, 10-byte CDB. */
+function persistentReserveIn(name: string, key: string, serviceAction: number): CdbSpec {
+  return spec({
+    name: `PERSISTENT RESERVE IN (${name})`,
+    key,
+    opcode: 0x5e,
+    serviceAction,
+    length: 10,
+    direction: 'in',
+    fields: [int('allocationLength', 7, 16), control(9)],
+  });
+}
+
+/** PERSISTENT RESERVE OUT (SPC-6 6.17): one table per service action; SCOPE and TYPE in byte 2. */
+function persistentReserveOut(name: string, key: string, serviceAction: number): CdbSpec {
+  return spec({
+    name: `PERSISTENT RESERVE OUT (${name})`,
+    key,
+    opcode: 0x5f,
+    serviceAction,
+    length: 10,
+    direction: 'out',
+    fields: [
+      int('scope', 2, 4, 4, 'SCOPE: 0 = logical unit'),
+      int('type', 2, 4, 0, 'TYPE: 1 WE, 3 EA, 5 WE-RO, 6 EA-RO, 7 WE-AR, 8 EA-AR'),
+      int('parameterListLength', 5, 32),
+      control(9),
+    ],
+  });
+}
+
+/** WRITE AND VERIFY(10/12/16) and VERIFY(12) (SBC-5 5.49..5.51, 5.47): BYTCHK in byte 1 bits 2..1. */
+function verifyLike(
+  name: string,
+  key: string,
+  opcode: number,
+  length: 10 | 12 | 16,
+  protect: string,
+  lengthName: string,
+): CdbSpec {
+  const lbaBytes = length === 16 ? 8 : 4;
+  const lenAt = length === 10 ? 7 : 2 + lbaBytes;
+  const lenBytes = length === 10 ? 2 : 4;
+  return spec({
+    name,
+    key,
+    opcode,
+    length,
+    direction: 'out',
+    fields: [
+      int(protect, 1, 3, 5),
+      flag('dpo', 1, 4),
+      int('bytchk', 1, 2, 1, 'BYTCHK: 0 medium only, 1/3 compare with data-out'),
+      int('lba', 2, lbaBytes * 8),
+      ...(length === 10 ? [group(6)] : []),
+      int(lengthName, lenAt, lenBytes * 8),
+      ...(length === 10 ? [] : [group(lenAt + lenBytes)]),
+      control(length - 1),
+    ],
+  });
+}
+
 /** Every CDB table, keyed by {@link CdbSpec.key}. */
 export const CDB_SPECS: readonly CdbSpec[] = Object.freeze([
   spec({
@@ -346,6 +408,138 @@ export const CDB_SPECS: readonly CdbSpec[] = Object.freeze([
     length: 10,
     direction: 'out',
     fields: [flag('anchor', 1, 0), group(6), int('parameterListLength', 7, 16), control(9)],
+  }),
+  spec({
+    name: 'RESERVE(6)',
+    key: 'reserve6',
+    opcode: 0x16,
+    length: 6,
+    direction: 'none',
+    fields: [flag('extent', 1, 0, 'obsolete EXTENT (SPC-2)'), control(5)],
+  }),
+  spec({
+    name: 'RELEASE(6)',
+    key: 'release6',
+    opcode: 0x17,
+    length: 6,
+    direction: 'none',
+    fields: [flag('extent', 1, 0, 'obsolete EXTENT (SPC-2)'), control(5)],
+  }),
+  spec({
+    name: 'RESERVE(10)',
+    key: 'reserve10',
+    opcode: 0x56,
+    length: 10,
+    direction: 'none',
+    fields: [
+      flag('thirdParty', 1, 4, '3RDPTY (SPC-2)'),
+      flag('longId', 1, 1, 'LONGID (SPC-2)'),
+      int('thirdPartyDeviceId', 3, 8),
+      int('parameterListLength', 7, 16),
+      control(9),
+    ],
+  }),
+  spec({
+    name: 'RELEASE(10)',
+    key: 'release10',
+    opcode: 0x57,
+    length: 10,
+    direction: 'none',
+    fields: [
+      flag('thirdParty', 1, 4, '3RDPTY (SPC-2)'),
+      flag('longId', 1, 1, 'LONGID (SPC-2)'),
+      int('thirdPartyDeviceId', 3, 8),
+      int('parameterListLength', 7, 16),
+      control(9),
+    ],
+  }),
+  persistentReserveIn('READ KEYS', 'prin-read-keys', 0x00),
+  persistentReserveIn('READ RESERVATION', 'prin-read-reservation', 0x01),
+  persistentReserveIn('REPORT CAPABILITIES', 'prin-report-capabilities', 0x02),
+  persistentReserveIn('READ FULL STATUS', 'prin-read-full-status', 0x03),
+  persistentReserveOut('REGISTER', 'prout-register', 0x00),
+  persistentReserveOut('RESERVE', 'prout-reserve', 0x01),
+  persistentReserveOut('RELEASE', 'prout-release', 0x02),
+  persistentReserveOut('CLEAR', 'prout-clear', 0x03),
+  persistentReserveOut('PREEMPT', 'prout-preempt', 0x04),
+  persistentReserveOut('PREEMPT AND ABORT', 'prout-preempt-and-abort', 0x05),
+  persistentReserveOut('REGISTER AND IGNORE EXISTING KEY', 'prout-register-and-ignore', 0x06),
+  spec({
+    name: 'COMPARE AND WRITE',
+    key: 'compare-and-write',
+    opcode: 0x89,
+    length: 16,
+    direction: 'out',
+    fields: [
+      int('wrprotect', 1, 3, 5),
+      flag('dpo', 1, 4),
+      flag('fua', 1, 3),
+      int('lba', 2, 64),
+      int('numberOfBlocks', 13, 8, 0, 'NUMBER OF LOGICAL BLOCKS (data-out holds twice this)'),
+      group(14),
+      control(15),
+    ],
+  }),
+  verifyLike('WRITE AND VERIFY(10)', 'write-verify10', 0x2e, 10, 'wrprotect', 'transferLength'),
+  verifyLike('WRITE AND VERIFY(12)', 'write-verify12', 0xae, 12, 'wrprotect', 'transferLength'),
+  verifyLike('WRITE AND VERIFY(16)', 'write-verify16', 0x8e, 16, 'wrprotect', 'transferLength'),
+  verifyLike('VERIFY(12)', 'verify12', 0xaf, 12, 'vrprotect', 'verificationLength'),
+  spec({
+    name: 'PRE-FETCH(10)',
+    key: 'prefetch10',
+    opcode: 0x34,
+    length: 10,
+    direction: 'none',
+    fields: [flag('immed', 1, 1), int('lba', 2, 32), group(6), int('prefetchLength', 7, 16), control(9)],
+  }),
+  spec({
+    name: 'PRE-FETCH(16)',
+    key: 'prefetch16',
+    opcode: 0x90,
+    length: 16,
+    direction: 'none',
+    fields: [flag('immed', 1, 1), int('lba', 2, 64), int('prefetchLength', 10, 32), group(14), control(15)],
+  }),
+  spec({
+    name: 'PREVENT ALLOW MEDIUM REMOVAL',
+    key: 'prevent-allow',
+    opcode: 0x1e,
+    length: 6,
+    direction: 'none',
+    fields: [int('prevent', 4, 2, 0, 'PREVENT: 0 allow, 1 prevent'), control(5)],
+  }),
+  spec({
+    name: 'GET LBA STATUS',
+    key: 'get-lba-status',
+    opcode: 0x9e,
+    serviceAction: 0x12,
+    length: 16,
+    direction: 'in',
+    fields: [
+      int('lba', 2, 64, 0, 'STARTING LOGICAL BLOCK ADDRESS'),
+      int('allocationLength', 10, 32),
+      int(
+        'reportType',
+        14,
+        2,
+        0,
+        'REPORT TYPE (SBC-5): 0 all, 1 mapped or unknown, 2 deallocated, 3 anchored',
+      ),
+      control(15),
+    ],
+  }),
+  spec({
+    name: 'REPORT SUPPORTED TASK MANAGEMENT FUNCTIONS',
+    key: 'report-tmfs',
+    opcode: 0xa3,
+    serviceAction: 0x0d,
+    length: 12,
+    direction: 'in',
+    fields: [
+      flag('repd', 2, 7, 'return extended parameter data'),
+      int('allocationLength', 6, 32),
+      control(11),
+    ],
   }),
   spec({
     name: 'ATA PASS-THROUGH(12)',

@@ -2,7 +2,14 @@
  * CDB builders and response parsers, declared as field tables with one generic codec.
  * @module
  */
-export { buildCdb, cdbLengthForOpcode, cdbSpec, type DecodedCdb, decodeCdb } from './cdb-codec.js';
+export {
+  buildCdb,
+  cdbLengthForOpcode,
+  cdbSpec,
+  cdbUsageData,
+  type DecodedCdb,
+  decodeCdb,
+} from './cdb-codec.js';
 export { CDB_SPECS, type CdbSpec, type DataDirection } from './commands.js';
 export {
   type BlobFieldSpec,

@@ -233,3 +233,128 @@ export const UNMAP_BLOCK_DESCRIPTOR = table('UNMAP block descriptor', 16, [
   int('lba', 0, 64),
   int('numberOfBlocks', 8, 32),
 ]);
+
+/** Read-Write Error Recovery mode page 0x01 (SBC-5 6.5.9), page length 0x0a. */
+export const READ_WRITE_ERROR_RECOVERY_MODE_PAGE = table('Read-Write Error Recovery mode page', 12, [
+  flag('ps', 0, 7),
+  flag('spf', 0, 6),
+  int('pageCode', 0, 6),
+  int('pageLength', 1, 8),
+  flag('awre', 2, 7),
+  flag('arre', 2, 6),
+  flag('tb', 2, 5),
+  flag('rc', 2, 4),
+  flag('eer', 2, 3),
+  flag('per', 2, 2),
+  flag('dte', 2, 1),
+  flag('dcr', 2, 0),
+  int('readRetryCount', 3, 8),
+  int('writeRetryCount', 8, 8),
+  int('recoveryTimeLimit', 10, 16),
+]);
+
+/** Informational Exceptions Control mode page 0x1c (SPC-6 7.5.13), page length 0x0a. */
+export const INFORMATIONAL_EXCEPTIONS_CONTROL_MODE_PAGE = table(
+  'Informational Exceptions Control mode page',
+  12,
+  [
+    flag('ps', 0, 7),
+    flag('spf', 0, 6),
+    int('pageCode', 0, 6),
+    int('pageLength', 1, 8),
+    flag('perf', 2, 7),
+    flag('ebf', 2, 5),
+    flag('ewasc', 2, 4),
+    flag('dexcpt', 2, 3),
+    flag('test', 2, 2),
+    flag('ebackerr', 2, 1),
+    flag('logerr', 2, 0),
+    int('mrie', 3, 4),
+    int('intervalTimer', 4, 32),
+    int('reportCount', 8, 32),
+  ],
+);
+
+/** Command timeouts descriptor of REPORT SUPPORTED OPERATION CODES with RCTD (SPC-6 6.35.5), 12 bytes. */
+export const COMMAND_TIMEOUTS_DESCRIPTOR = table('command timeouts descriptor', 12, [
+  int('descriptorLength', 0, 16),
+  int('commandSpecific', 3, 8),
+  int('nominalCommandProcessingTimeout', 4, 32),
+  int('recommendedCommandTimeout', 8, 32),
+]);
+
+/** REPORT SUPPORTED TASK MANAGEMENT FUNCTIONS parameter data (SPC-6 6.37.2), basic 4 bytes. */
+export const SUPPORTED_TMF_DATA = table('supported task management functions data', 4, [
+  flag('ats', 0, 7),
+  flag('atss', 0, 6),
+  flag('cacas', 0, 5),
+  flag('ctss', 0, 4),
+  flag('lurs', 0, 3),
+  flag('qts', 0, 2),
+  flag('quas', 1, 2),
+  flag('qtss', 1, 1),
+  flag('itnrs', 1, 0),
+  int('additionalDataLength', 3, 8),
+]);
+
+/** PERSISTENT RESERVE IN parameter data header: PRGENERATION and ADDITIONAL LENGTH (SPC-6 6.16.2, 6.16.3). */
+export const PR_IN_HEADER = table('PERSISTENT RESERVE IN header', 8, [
+  int('prGeneration', 0, 32),
+  int('additionalLength', 4, 32),
+]);
+
+/** The reservation of READ RESERVATION, after the header (SPC-6 6.16.3), 16 bytes. */
+export const PR_RESERVATION_DESCRIPTOR = table('PERSISTENT RESERVE IN reservation', 16, [
+  int('reservationKey', 0, 64),
+  int('scope', 13, 4, 4),
+  int('type', 13, 4),
+]);
+
+/** REPORT CAPABILITIES parameter data (SPC-6 6.16.4), 8 bytes. */
+export const PR_CAPABILITIES = table('PERSISTENT RESERVE IN capabilities', 8, [
+  int('length', 0, 16),
+  flag('rlrC', 2, 7),
+  flag('crh', 2, 4),
+  flag('sipC', 2, 3),
+  flag('atpC', 2, 2),
+  flag('ptplC', 2, 0),
+  flag('tmv', 3, 7),
+  int('allowCommands', 3, 3, 4),
+  flag('ptplA', 3, 0),
+  flag('wrExAr', 4, 7),
+  flag('exAcRo', 4, 6),
+  flag('wrExRo', 4, 5),
+  flag('exAc', 4, 3),
+  flag('wrEx', 4, 1),
+  flag('exAcAr', 5, 0),
+]);
+
+/** One full status descriptor of READ FULL STATUS (SPC-6 6.16.5), 24 bytes then the TransportID. */
+export const PR_FULL_STATUS_DESCRIPTOR = table('PERSISTENT RESERVE IN full status descriptor', 24, [
+  int('reservationKey', 0, 64),
+  flag('allTgPt', 12, 1),
+  flag('rHolder', 12, 0),
+  int('scope', 13, 4, 4),
+  int('type', 13, 4),
+  int('relativeTargetPortIdentifier', 18, 16),
+  int('additionalDescriptorLength', 20, 32),
+]);
+
+/** PERSISTENT RESERVE OUT parameter list, basic 24 bytes (SPC-6 6.17.3). */
+export const PR_OUT_PARAMETER_LIST = table('PERSISTENT RESERVE OUT parameter list', 24, [
+  int('reservationKey', 0, 64),
+  int('serviceActionReservationKey', 8, 64),
+  flag('specIPt', 20, 3),
+  flag('allTgPt', 20, 2),
+  flag('aptpl', 20, 0),
+]);
+
+/** GET LBA STATUS parameter data header (SBC-5 5.8.2), 8 bytes. */
+export const LBA_STATUS_HEADER = table('GET LBA STATUS header', 8, [int('parameterDataLength', 0, 32)]);
+
+/** One LBA status descriptor (SBC-5 5.8.3), 16 bytes. */
+export const LBA_STATUS_DESCRIPTOR = table('LBA status descriptor', 16, [
+  int('lba', 0, 64),
+  int('numberOfBlocks', 8, 32),
+  int('provisioningStatus', 12, 4),
+]);

@@ -21,6 +21,7 @@ import {
   COMMAND_DESCRIPTOR,
   CONTROL_MODE_PAGE,
   DESIGNATION_DESCRIPTOR,
+  INFORMATIONAL_EXCEPTIONS_CONTROL_MODE_PAGE,
   LOGICAL_BLOCK_PROVISIONING_VPD,
   LONG_BLOCK_DESCRIPTOR,
   MODE_HEADER6,
@@ -28,6 +29,7 @@ import {
   ONE_COMMAND_HEADER,
   READ_CAPACITY10_DATA,
   READ_CAPACITY16_DATA,
+  READ_WRITE_ERROR_RECOVERY_MODE_PAGE,
   SHORT_BLOCK_DESCRIPTOR,
   STANDARD_INQUIRY,
   UNMAP_BLOCK_DESCRIPTOR,
@@ -143,7 +145,7 @@ export interface ModePage {
   readonly subpageCode: number;
   /** The page bytes, header included. */
   readonly bytes: Uint8Array;
-  /** Decoded fields for the Caching (0x08) and Control (0x0a) pages. */
+  /** Decoded fields for the Read-Write Error Recovery (0x01), Caching (0x08), Control (0x0a) and Informational Exceptions Control (0x1c) pages. */
   readonly fields?: FieldValues;
 }
 
@@ -157,7 +159,12 @@ export interface ModeParameters {
   readonly pages: readonly ModePage[];
 }
 
-const PAGE_TABLES: Readonly<Record<number, FieldTable>> = { 8: CACHING_MODE_PAGE, 10: CONTROL_MODE_PAGE };
+const PAGE_TABLES: Readonly<Record<number, FieldTable>> = {
+  1: READ_WRITE_ERROR_RECOVERY_MODE_PAGE,
+  8: CACHING_MODE_PAGE,
+  10: CONTROL_MODE_PAGE,
+  28: INFORMATIONAL_EXCEPTIONS_CONTROL_MODE_PAGE,
+};
 
 /**
  * Parses MODE SENSE(6) or (10) data: header, block descriptors, pages. MODE DATA LENGTH

@@ -147,7 +147,6 @@ export class TagAllocator {
    * NotSupportedError on an untaggable transport under the `reject` policy.
    */
   allocate(requested?: bigint): AllocatedTag {
-    const key = nexusKey(this.nexus);
     if (!this.transport.canTag && this.#untagged === 'reject') {
       throw new NotSupportedError('task tags', `${this.transport.name}: ${this.transport.note}`);
     }
@@ -157,13 +156,14 @@ export class TagAllocator {
     if (this.policy === 'library' && requested !== undefined) {
       throw new InvalidFieldError('tag', 'must be omitted: this nexus uses library-assigned tags', requested);
     }
-    if (this.#inUse.size >= this.queueDepth) throw new TaskSetFullError(this.queueDepth, key);
+    if (this.#inUse.size >= this.queueDepth)
+      throw new TaskSetFullError(this.queueDepth, nexusKey(this.nexus));
     let tag: bigint;
     if (requested !== undefined) {
       if (requested < 0n || requested >= this.transport.tagSpace) {
         throw new InvalidFieldError('tag', `must be in 0..${this.transport.tagSpace - 1n}`, requested);
       }
-      if (this.#inUse.has(requested)) throw new TagCollisionError(requested, key);
+      if (this.#inUse.has(requested)) throw new TagCollisionError(requested, nexusKey(this.nexus));
       tag = requested;
     } else {
       tag = this.#next;

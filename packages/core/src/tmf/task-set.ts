@@ -16,7 +16,7 @@ import {
 } from '../tags/tag-allocator.js';
 import { TaskAttribute } from '../tags/task-attribute.js';
 import { TaskManagementFunction, TmfResponse } from './functions.js';
-import { isTerminalTaskState, nextTaskState, type TaskState } from './task-state.js';
+import { nextTaskState, type TaskState } from './task-state.js';
 
 /** One task (command) in the set. */
 export interface Task {
@@ -66,7 +66,11 @@ interface MutableTask {
 export class TaskSet {
   readonly #options: TaskSetOptions;
   readonly #allocators = new Map<string, TagAllocator>();
-  readonly #tasks: MutableTask[] = [];
+  readonly #byObject = new WeakMap<Nexus, TagAllocator>();
+  /** Every task ever submitted here (membership test for the state-machine calls). */
+  readonly #members = new WeakSet<MutableTask>();
+  /** Tasks not yet completed or aborted, in submission order (a Set: O(1) add and delete). */
+  readonly #active = new Set<MutableTask>();
 
   /** See {@link TaskSetOptions}. */
   constructor(options: TaskSetOptions) {
@@ -74,6 +78,9 @@ export class TaskSet {
   }
 
   #allocator(nexus: Nexus): TagAllocator {
+    // Fast path: callers usually pass the same Nexus object for a nexus (no key string per call).
+    const known = this.#byObject.get(nexus);
+    if (known !== undefined) return known;
     const key = nexusKey(nexus);
     let a = this.#allocators.get(key);
     if (a === undefined) {
@@ -86,12 +93,13 @@ export class TaskSet {
       });
       this.#allocators.set(key, a);
     }
+    this.#byObject.set(nexus, a);
     return a;
   }
 
   /** Tasks not yet completed or aborted (timed-out tasks included: they still hold their tags). */
   get active(): readonly Task[] {
-    return this.#tasks.filter((t) => !isTerminalTaskState(t.state));
+    return [...this.#active];
   }
 
   /** Queues a task with a tag (`tag` under the caller policy, else library-assigned). */
@@ -104,30 +112,25 @@ export class TaskSet {
       attribute: options.attribute ?? TaskAttribute.SIMPLE,
       state: 'queued',
     };
-    this.#tasks.push(task);
+    this.#members.add(task);
+    this.#active.add(task);
     return task;
   }
 
   #find(task: Task): MutableTask {
-    const t = this.#tasks.find((x) => x === task);
-    if (t === undefined) throw new InvalidFieldError('task', 'is not in this task set', task.tag);
+    const t = task as MutableTask;
+    if (!this.#members.has(t)) throw new InvalidFieldError('task', 'is not in this task set', task.tag);
     return t;
   }
 
   #move(task: Task, to: TaskState): Task {
     const t = this.#find(task);
     t.state = nextTaskState(`task ${t.tag} on ${nexusKey(t.nexus)}`, t.state, to);
-    if (to === 'completed' || to === 'aborted') this.#allocator(t.nexus).release(t.tag, to);
-    // The tasks in the list stay (history); terminal ones are pruned lazily.
-    if (this.#tasks.length > 4 * this.#options.queueDepth) this.#prune();
-    return t;
-  }
-
-  #prune(): void {
-    for (let i = this.#tasks.length - 1; i >= 0; i--) {
-      const t = this.#tasks[i];
-      if (t && isTerminalTaskState(t.state)) this.#tasks.splice(i, 1);
+    if (to === 'completed' || to === 'aborted') {
+      this.#allocator(t.nexus).release(t.tag, to);
+      this.#active.delete(t);
     }
+    return t;
   }
 
   /** queued -> issued: sent to the device. */
@@ -171,7 +174,7 @@ export class TaskSet {
     const sameNexus = (t: MutableTask): boolean => nexusKey(t.nexus) === key;
     const sameIT = (t: MutableTask): boolean =>
       t.nexus.initiator === nexus.initiator && t.nexus.target === nexus.target;
-    const active = this.#tasks.filter((t) => !isTerminalTaskState(t.state));
+    const active = [...this.#active];
     const abort = (pick: (t: MutableTask) => boolean): TmfOutcome => {
       const victims = active.filter(pick);
       for (const v of victims) this.#move(v, 'aborted');

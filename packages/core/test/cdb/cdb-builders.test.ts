@@ -4,6 +4,8 @@ import {
   buildCdb,
   CDB_SPECS,
   cdbLengthForOpcode,
+  cdbSpec,
+  cdbUsageData,
   decodeCdb,
   type FieldInput,
   type IntFieldSpec,
@@ -65,6 +67,31 @@ const GOLDEN: [string, FieldInput, string][] = [
   ],
   ['start-stop', { start: true, loej: true, powerCondition: 0 }, '1b0000000300'],
   ['unmap', { parameterListLength: 24 }, '42000000000000001800'],
+  ['reserve6', {}, '160000000000'],
+  ['release6', { extent: 0 }, '170000000000'],
+  ['reserve10', { thirdParty: 1, thirdPartyDeviceId: 5 }, '56100005000000000000'],
+  ['release10', {}, '57000000000000000000'],
+  ['prin-read-keys', { allocationLength: 0x200 }, '5e000000000000020000'],
+  ['prin-read-reservation', { allocationLength: 16 }, '5e010000000000001000'],
+  ['prin-report-capabilities', { allocationLength: 8 }, '5e020000000000000800'],
+  ['prin-read-full-status', { allocationLength: 0x1000 }, '5e030000000000100000'],
+  ['prout-register', { parameterListLength: 24 }, '5f000000000000001800'],
+  ['prout-reserve', { type: 1, parameterListLength: 24 }, '5f010100000000001800'],
+  ['prout-release', { type: 3, parameterListLength: 24 }, '5f020300000000001800'],
+  ['prout-clear', { parameterListLength: 24 }, '5f030000000000001800'],
+  ['prout-preempt', { type: 5, parameterListLength: 24 }, '5f040500000000001800'],
+  ['prout-preempt-and-abort', { type: 8, parameterListLength: 24 }, '5f050800000000001800'],
+  ['prout-register-and-ignore', { parameterListLength: 24 }, '5f060000000000001800'],
+  ['compare-and-write', { lba: 0x10n, numberOfBlocks: 1, fua: true }, '89080000000000000010000000010000'],
+  ['write-verify10', { lba: 0x20, transferLength: 2, bytchk: 1 }, '2e020000002000000200'],
+  ['write-verify12', { lba: 0x20, transferLength: 2, dpo: 1 }, 'ae100000002000000002 0000'],
+  ['write-verify16', { lba: 0x20n, transferLength: 2 }, '8e000000000000000020000000020000'],
+  ['verify12', { bytchk: 1, lba: 0x10, verificationLength: 4 }, 'af020000001000000004 0000'],
+  ['prefetch10', { immed: true, lba: 1, prefetchLength: 8 }, '34020000000100000800'],
+  ['prefetch16', { lba: 1n, prefetchLength: 8 }, '90000000000000000001000000080000'],
+  ['prevent-allow', { prevent: 1 }, '1e0000000100'],
+  ['get-lba-status', { lba: 0x100n, allocationLength: 24 }, '9e120000000000000100000000180000'],
+  ['report-tmfs', { repd: true, allocationLength: 16 }, 'a30d8000000000000010 0000'],
   [
     'ata12',
     { protocol: 4, tDir: 1, byteBlock: 1, tLength: 2, count: 1, command: 0xec },
@@ -93,6 +120,16 @@ describe('CDB builders', () => {
 
   it('has a golden case for every command table', () => {
     expect(new Set(GOLDEN.map(([k]) => k))).toEqual(new Set(CDB_SPECS.map((s) => s.key)));
+  });
+
+  it('derives CDB USAGE DATA from the tables (SPC-6 6.35.4)', () => {
+    // READ(10): RDPROTECT/DPO/FUA/RARC in byte 1 (0xfc), LBA, GROUP NUMBER (6 bits), length, control NACA.
+    expect(hex(cdbUsageData(cdbSpec('read10')))).toBe('28fcffffffff3fffff04');
+    // READ CAPACITY(16): service action 0x10 in byte 1, PMI bit in byte 14.
+    expect(hex(cdbUsageData(cdbSpec('read-capacity16')))).toBe('9e10ffffffffffffffffffffffff0104');
+    // PERSISTENT RESERVE OUT: SCOPE/TYPE byte, 32-bit parameter list length.
+    expect(hex(cdbUsageData(cdbSpec('prout-reserve')))).toBe('5f01ff0000ffffffff04');
+    expect(hex(cdbUsageData(cdbSpec('tur'), 0))).toBe('000000000000');
   });
 
   it('lengths agree with the opcode group (COMMAND_SIZE)', () => {

@@ -3,7 +3,14 @@ import { describe, expect, it } from 'vitest';
 import {
   buildModeSelectParameterList,
   buildUnmapParameterList,
+  decodeTable,
+  encodeTable,
+  INFORMATIONAL_EXCEPTIONS_CONTROL_MODE_PAGE,
+  LBA_STATUS_DESCRIPTOR,
   MalformedDataError,
+  PR_CAPABILITIES,
+  PR_FULL_STATUS_DESCRIPTOR,
+  PR_OUT_PARAMETER_LIST,
   parseModeParameters,
   parseOneCommandSupport,
   parseReadCapacity10,
@@ -129,6 +136,59 @@ describe('response parsers', () => {
     expect(parseOneCommandSupport(hex('00 03 00 06 12 01 ff ff ff 03'))).toMatchObject({
       support: 3,
       cdbSize: 6,
+    });
+  });
+
+  it('encodes the device-side tables (PR capabilities, full status, LBA status) to golden bytes', () => {
+    const enc = (t: Parameters<typeof encodeTable>[0], v: Parameters<typeof encodeTable>[1]): string =>
+      Buffer.from(encodeTable(t, v)).toString('hex');
+    expect(
+      enc(PR_CAPABILITIES, {
+        length: 8,
+        crh: 1,
+        ptplC: 1,
+        tmv: 1,
+        allowCommands: 1,
+        wrEx: 1,
+        exAc: 1,
+        wrExRo: 1,
+        exAcRo: 1,
+        wrExAr: 1,
+        exAcAr: 1,
+      }),
+    ).toBe('00081190ea010000');
+    expect(enc(LBA_STATUS_DESCRIPTOR, { lba: 5n, numberOfBlocks: 3, provisioningStatus: 1 })).toBe(
+      '00000000000000050000000301000000',
+    );
+    expect(
+      enc(PR_FULL_STATUS_DESCRIPTOR, {
+        reservationKey: 0x1122334455667788n,
+        rHolder: 1,
+        type: 1,
+        relativeTargetPortIdentifier: 1,
+        additionalDescriptorLength: 24,
+      }),
+    ).toBe('112233445566778800000000010100000000000100000018');
+    expect(
+      enc(PR_OUT_PARAMETER_LIST, { reservationKey: 1n, serviceActionReservationKey: 2n, aptpl: 1 }),
+    ).toBe('000000000000000100000000000000020000000001000000');
+  });
+
+  it('parses the Read-Write Error Recovery and Informational Exceptions pages', () => {
+    const data = hex('1b 00 00 00  01 0a c0 05 00 00 00 00 05 00 ff ff  1c 0a 08 06 00 00 00 00 00 00 00 01');
+    const p = parseModeParameters(6, data);
+    expect(p.pages.map((x) => x.fields)).toEqual([
+      expect.objectContaining({
+        awre: 1,
+        arre: 1,
+        readRetryCount: 5,
+        writeRetryCount: 5,
+        recoveryTimeLimit: 0xffff,
+      }),
+      expect.objectContaining({ dexcpt: 1, mrie: 6, reportCount: 1 }),
+    ]);
+    expect(decodeTable(INFORMATIONAL_EXCEPTIONS_CONTROL_MODE_PAGE, data, 16)).toMatchObject({
+      pageCode: 0x1c,
     });
   });
 
