@@ -25,6 +25,8 @@ export type { DeviceLimits } from './device/limits.js';
 export { type OpenOptions, open } from './device/open.js';
 export { CommandPermissionError, type PermissionCheckOptions } from './device/permission-gate.js';
 export type { DeviceRequest, DeviceResponse, RequestOptions, SubmittedRequest } from './device/request.js';
+export { type EmuLocation, parseEmuLocation } from './emu/emu-location.js';
+export { EmuTransport, type EmuTransportOptions, emuTransportFactory } from './emu/emu-transport.js';
 export type { SysfsRoots } from './linux/sysfs.js';
 export { type ListedDevice, list } from './list.js';
 export { TRACE_CHANNELS, type TraceEvent } from './tracing.js';
@@ -36,3 +38,9 @@ export {
   unregisterTransport,
 } from './transport/registry.js';
 export type * from './transport/transport.js';
+
+import { emuTransportFactory } from './emu/emu-transport.js';
+import { registerTransport } from './transport/registry.js';
+
+// `emu:` is built in: the embedded target needs no device, no root and no guest.
+registerTransport(emuTransportFactory);

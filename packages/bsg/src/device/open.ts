@@ -20,7 +20,7 @@ export interface OpenOptions extends DeviceOptions {
   readonly exclusive?: boolean;
   /**
    * The caller's CAP_SYS_RAWIO for the permission pre-check. Default: the process's effective
-   * capability for kernel nodes; the emulated target models an unprivileged bsg open (false).
+   * capability (`emu:` models a bsg node opened by this process).
    */
   readonly capSysRawio?: boolean;
   /** Where sysfs and /dev are, for kernel nodes (tests). */

@@ -11,7 +11,6 @@ const factories = new Map<string, TransportFactory>();
 /** Packages known to register a scheme, for the error message when it is missing. */
 const KNOWN_PROVIDERS: Readonly<Record<string, string>> = {
   iscsi: '@sgv4/iscsi',
-  emu: '@sgv4/target',
 };
 
 /**

@@ -98,7 +98,7 @@ export const ddCommand: Command = {
       }
       let mappedFrom: DdEndpoint | undefined;
       if (mode === 'mmap') {
-        mappedFrom = input.allocateBuffer ? input : output.allocateBuffer ? output : undefined;
+        mappedFrom = input.mmap ? input : output.mmap ? output : undefined;
         if (mappedFrom === undefined) throw new UsageError('--mode mmap needs an sg device on one side');
       }
       const progress: CopyProgress = {

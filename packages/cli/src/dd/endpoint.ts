@@ -24,7 +24,9 @@ export interface DdEndpoint {
   write(at: number, count: number, bs: number, buffer: Uint8Array): Promise<void>;
   /** Writes must happen in order (pipes, stdout). */
   readonly sequential: boolean;
-  /** Zero-copy buffers for this end (mmap mode on sg), when it has them. */
+  /** The end can hand out mmap-ed buffers (an sg node opened read-write). */
+  readonly mmap: boolean;
+  /** Zero-copy buffers for this end (mmap mode on sg), when {@link DdEndpoint.mmap}. */
   allocateBuffer?(length: number): Uint8Array;
   /** Direct IO requested but done indirectly (sg: SG_INFO_DIRECT_IO not set), so far. */
   readonly dioIncomplete: number;
@@ -85,6 +87,7 @@ export async function openDeviceEndpoint(
 class DeviceEndpoint implements DdEndpoint {
   readonly kind = 'device';
   readonly sequential = false;
+  readonly mmap: boolean;
   dioIncomplete = 0;
   commands = 0;
   readonly #device: Device;
@@ -101,6 +104,7 @@ class DeviceEndpoint implements DdEndpoint {
   ) {
     this.#device = device;
     this.#mode = mode;
+    this.mmap = device.capabilities.mmap;
     this.#total = total;
   }
 
@@ -177,6 +181,7 @@ export function openFileEndpoint(name: string, forWrite: boolean): DdEndpoint {
   return {
     name,
     kind: 'file',
+    mmap: false,
     sequential: !positional && !st.isCharacterDevice(),
     dioIncomplete: 0,
     commands: 0,
