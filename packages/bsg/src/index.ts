@@ -9,7 +9,6 @@
  */
 export * from './commands/block-io.js';
 export * from './commands/capacity.js';
-export { COMPARE_AND_WRITE, PERSISTENT_RESERVE_IN, PERSISTENT_RESERVE_OUT } from './commands/cdb-tables.js';
 export type { ScsiCommand } from './commands/command.js';
 export * from './commands/inquiry.js';
 export * from './commands/mode.js';

@@ -5,7 +5,6 @@
  * @module
  */
 import { buildCdb, buildUnmapParameterList, InvalidFieldError, type UnmapRange } from '@sgv4/core';
-import { COMPARE_AND_WRITE } from './cdb-tables.js';
 import type { ScsiCommand } from './command.js';
 
 /** Flags READ and WRITE take (SBC-5 5.x byte 1). */
@@ -166,9 +165,9 @@ export function compareAndWriteCommand(
   dataOut.set(write, compare.length);
   return {
     name: 'COMPARE AND WRITE',
-    cdb: buildCdb(COMPARE_AND_WRITE, {
+    cdb: buildCdb('compare-and-write', {
       lba,
-      numberOfLogicalBlocks: blocks,
+      numberOfBlocks: blocks,
       fua: flags.fua ? 1 : 0,
       dpo: flags.dpo ? 1 : 0,
     }),

@@ -2,8 +2,15 @@
  * PERSISTENT RESERVE IN and OUT (SPC-6 6.16, 6.17): registration keys and reservations.
  * @module
  */
-import { buildCdb, InvalidFieldError, MalformedDataError } from '@sgv4/core';
-import { PERSISTENT_RESERVE_IN, PERSISTENT_RESERVE_OUT } from './cdb-tables.js';
+import {
+  buildCdb,
+  decodeTableStrict,
+  encodeTable,
+  InvalidFieldError,
+  PR_IN_HEADER,
+  PR_OUT_PARAMETER_LIST,
+  PR_RESERVATION_DESCRIPTOR,
+} from '@sgv4/core';
 import type { ScsiCommand } from './command.js';
 
 /** Reservation types (SPC-6 table 216). */
@@ -31,6 +38,17 @@ export const PersistentReserveOutAction = {
 /** One of the {@link PersistentReserveOutAction} codes. */
 export type PersistentReserveOutAction =
   (typeof PersistentReserveOutAction)[keyof typeof PersistentReserveOutAction];
+
+/** The core's CDB table of each PERSISTENT RESERVE OUT service action, by its code. */
+const PR_OUT_KEYS: readonly string[] = [
+  'prout-register',
+  'prout-reserve',
+  'prout-release',
+  'prout-clear',
+  'prout-preempt',
+  'prout-preempt-and-abort',
+  'prout-register-and-ignore',
+];
 
 /** READ KEYS data: the generation and the registered keys. */
 export interface RegisteredKeys {
@@ -60,15 +78,14 @@ function u64(b: Uint8Array, at: number): bigint {
 export function readKeysCommand(allocationLength = 8 + 8 * 64): ScsiCommand<RegisteredKeys> {
   return {
     name: 'PERSISTENT RESERVE IN',
-    cdb: buildCdb(PERSISTENT_RESERVE_IN, { action: 0, allocationLength }),
+    cdb: buildCdb('prin-read-keys', { allocationLength }),
     dataInLength: allocationLength,
     parse: (data) => {
-      MalformedDataError.require('READ KEYS data', data, 0, 8);
-      const additional = u32(data, 4);
-      const end = Math.min(data.length, 8 + additional);
+      const header = decodeTableStrict(PR_IN_HEADER, data, 0, 'READ KEYS data');
+      const end = Math.min(data.length, 8 + (header.additionalLength as number));
       const keys: bigint[] = [];
       for (let at = 8; at + 8 <= end; at += 8) keys.push(u64(data, at));
-      return { generation: u32(data, 0), keys };
+      return { generation: header.prGeneration as number, keys };
     },
   };
 }
@@ -77,17 +94,16 @@ export function readKeysCommand(allocationLength = 8 + 8 * 64): ScsiCommand<Regi
 export function readReservationCommand(): ScsiCommand<ReservationStatus> {
   return {
     name: 'PERSISTENT RESERVE IN',
-    cdb: buildCdb(PERSISTENT_RESERVE_IN, { action: 1, allocationLength: 24 }),
+    cdb: buildCdb('prin-read-reservation', { allocationLength: 24 }),
     dataInLength: 24,
     parse: (data) => {
-      MalformedDataError.require('READ RESERVATION data', data, 0, 8);
-      const generation = u32(data, 0);
-      if (u32(data, 4) < 16) return { generation };
-      MalformedDataError.require('READ RESERVATION descriptor', data, 8, 16);
-      const scopeType = data[21] ?? 0;
+      const header = decodeTableStrict(PR_IN_HEADER, data, 0, 'READ RESERVATION data');
+      const generation = header.prGeneration as number;
+      if ((header.additionalLength as number) < 16) return { generation };
+      const r = decodeTableStrict(PR_RESERVATION_DESCRIPTOR, data, 8, 'READ RESERVATION descriptor');
       return {
         generation,
-        reservation: { key: u64(data, 8), scope: scopeType >> 4, type: scopeType & 0x0f },
+        reservation: { key: r.reservationKey as bigint, scope: r.scope as number, type: r.type as number },
       };
     },
   };
@@ -129,18 +145,18 @@ export function persistentReserveOutCommand(
   const saKey = parameters.serviceActionKey ?? 0n;
   checkKey('key', key);
   checkKey('serviceActionKey', saKey);
-  const list = new Uint8Array(24);
-  const view = new DataView(list.buffer);
-  view.setBigUint64(0, key);
-  view.setBigUint64(8, saKey);
-  list[20] = (parameters.allTargetPorts ? 0x04 : 0) | (parameters.persistThroughPowerLoss ? 0x01 : 0);
+  const list = encodeTable(PR_OUT_PARAMETER_LIST, {
+    reservationKey: key,
+    serviceActionReservationKey: saKey,
+    allTgPt: parameters.allTargetPorts ?? false,
+    aptpl: parameters.persistThroughPowerLoss ?? false,
+  });
   return {
     name: 'PERSISTENT RESERVE OUT',
-    cdb: buildCdb(PERSISTENT_RESERVE_OUT, {
-      action,
+    cdb: buildCdb(PR_OUT_KEYS[action] as string, {
       scope: 0,
       type: parameters.type ?? 0,
-      parameterListLength: 24,
+      parameterListLength: list.length,
     }),
     dataOut: list,
     parse: () => undefined,
