@@ -59,6 +59,29 @@ function sgInqFields(text: string): Record<string, string> {
   return fields;
 }
 
+describe('sgv4 list', () => {
+  it('pairs the nodes of the lab disk and agrees with sg_inq on who it is', async () => {
+    const { devices } = (await json(['list'])) as {
+      devices: {
+        nodes: Record<string, string>;
+        vendor: string;
+        product: string;
+        revision: string;
+        serial?: string;
+      }[];
+    };
+    const disk = devices.find((d) => d.nodes.sg === sg);
+    const theirs = sgInqFields(await sg3('sg_inq', [sg]));
+    expect(disk).toMatchObject({
+      nodes: { sg, bsg, block },
+      vendor: theirs.vendor,
+      product: theirs.product,
+      revision: theirs.revision,
+      serial: theirs.serial,
+    });
+  });
+});
+
 describe.each([
   ['sg', sg],
   ['bsg', bsg],
