@@ -683,12 +683,27 @@ export class Device implements AsyncDisposable {
     return this.#transport.taskManagement(fn, options.tag);
   }
 
-  /** Memory the transport moves data through without a copy (sg: an mmap-ed reserve; use `transfer: 'mmap'`). */
+  /**
+   * A buffer for this device's data path: memory the transport moves without a copy when it has
+   * such memory, else a plain Uint8Array (on 6.1 kernel paths the kernel then decides: bsg and
+   * block map aligned buffers directly, sg copies unless `transfer: 'direct'`).
+   */
   allocateBuffer(length: number): Uint8Array {
-    if (this.#transport.allocateBuffer === undefined || !this.capabilities.mmap) {
-      throw new NotSupportedError('mmap-ed IO', `${this.capabilities.name} has no mmap-able buffer`);
+    if (!Number.isSafeInteger(length) || length < 1)
+      throw new InvalidFieldError('length', 'must be a positive integer', length);
+    return this.#transport.allocateBuffer?.(length) ?? new Uint8Array(length);
+  }
+
+  /**
+   * The sg reserved buffer, mmap-ed (one per call, each on its own fd): requests whose data is
+   * such a buffer (from offset 0) with `transfer: 'mmap'` move their data through it without a
+   * copy (SG_FLAG_MMAP_IO). NotSupportedError off sg.
+   */
+  mapReservedBuffer(length: number): Uint8Array {
+    if (this.#transport.mapReservedBuffer === undefined || !this.capabilities.mmap) {
+      throw new NotSupportedError('mmap-ed IO', `${this.capabilities.name} has no mmap-able reserved buffer`);
     }
-    return this.#transport.allocateBuffer(length);
+    return this.#transport.mapReservedBuffer(length);
   }
 
   /**

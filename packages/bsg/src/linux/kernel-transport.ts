@@ -204,13 +204,13 @@ export class KernelTransport implements Transport {
 
   #reserveOf(data: DataBuffer | undefined): MappedReserve {
     if (!(data instanceof Uint8Array)) {
-      throw new InvalidFieldError('data', 'must be one buffer from allocateBuffer() for mmap-ed IO', data);
+      throw new InvalidFieldError('data', 'must be one buffer from mapReservedBuffer() for mmap-ed IO', data);
     }
     const reserve = this.#reserves.get(data.buffer);
     if (reserve === undefined) {
       throw new InvalidFieldError(
         'data',
-        "must come from this device's allocateBuffer() for mmap-ed IO",
+        "must come from this device's mapReservedBuffer() for mmap-ed IO",
         data,
       );
     }
@@ -230,7 +230,7 @@ export class KernelTransport implements Transport {
    * rounded up to whole pages as sg_read does; the driver may keep less (sg_build_reserve halves
    * on allocation failure), which is an OsError ENOMEM here rather than a short buffer.
    */
-  allocateBuffer(length: number): Uint8Array {
+  mapReservedBuffer(length: number): Uint8Array {
     if (!this.capabilities.mmap) {
       throw new NotSupportedError(
         'mmap-ed IO',

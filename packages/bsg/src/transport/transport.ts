@@ -20,7 +20,7 @@ import type {
 /**
  * How the data of a request travels: `indirect` through a kernel (or transport) buffer,
  * `direct` straight to and from the caller's pages, `mmap` through a buffer from
- * {@link Transport.allocateBuffer} that the transport shares with the kernel.
+ * {@link Transport.mapReservedBuffer} that the transport shares with the kernel.
  */
 export type TransferMode = 'indirect' | 'direct' | 'mmap';
 
@@ -109,7 +109,7 @@ export interface DeviceCapabilities {
    * path maps aligned buffers itself (bsg and block SG_IO, blk_rq_map_user_iov), `none`.
    */
   readonly directIo: 'flag' | 'automatic' | 'none';
-  /** mmap-ed IO through {@link Transport.allocateBuffer} (sg's reserved buffer). */
+  /** mmap-ed IO through {@link Transport.mapReservedBuffer} (sg's reserved buffer). */
   readonly mmap: boolean;
   /** Requests the transport itself keeps in flight; the Device queues the rest. */
   readonly maxQueueDepth: number;
@@ -200,8 +200,13 @@ export interface Transport {
   abort?(tag: bigint): Promise<boolean>;
   /** Sends a task management function listed in `capabilities.taskManagement`. */
   taskManagement?(fn: TaskManagementFunction, tag?: bigint): Promise<TaskManagementResult>;
-  /** Memory the transport moves data through without a copy (with `capabilities.mmap`). */
+  /**
+   * Memory the transport's data path uses without a copy (e.g. page-aligned native memory the
+   * kernel may map directly); absent = any Uint8Array is as good.
+   */
   allocateBuffer?(length: number): Uint8Array;
+  /** The sg reserved buffer mmap-ed, for `transfer: 'mmap'` (with `capabilities.mmap`). */
+  mapReservedBuffer?(length: number): Uint8Array;
   /** Settles every request in flight, then releases the transport. */
   close(): Promise<void>;
   /** Requests in flight keep the event loop alive (the default). */

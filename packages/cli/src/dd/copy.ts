@@ -21,7 +21,7 @@ export interface CopyPlan {
   readonly seek: number;
   /** Transfers in flight at once. */
   readonly qd: number;
-  /** Take slot buffers from this end's allocateBuffer (mmap mode). */
+  /** Take slot buffers from this end's mmap-ed reserve (mmap mode). */
   readonly mappedFrom?: DdEndpoint;
 }
 
@@ -92,7 +92,7 @@ export async function runCopy(
   };
   const size = plan.bpt * plan.bs;
   const buffers = Array.from({ length: Math.max(1, Math.min(plan.qd, transfers)) }, () =>
-    plan.mappedFrom?.allocateBuffer ? plan.mappedFrom.allocateBuffer(size) : new Uint8Array(size),
+    plan.mappedFrom?.mapReservedBuffer ? plan.mappedFrom.mapReservedBuffer(size) : new Uint8Array(size),
   );
   await Promise.all(buffers.map((b) => slot(b)));
   if (failure !== undefined) throw failure;

@@ -26,8 +26,8 @@ export interface DdEndpoint {
   readonly sequential: boolean;
   /** The end can hand out mmap-ed buffers (an sg node opened read-write). */
   readonly mmap: boolean;
-  /** Zero-copy buffers for this end (mmap mode on sg), when {@link DdEndpoint.mmap}. */
-  allocateBuffer?(length: number): Uint8Array;
+  /** mmap-ed sg reserve buffers for this end (mmap mode), when {@link DdEndpoint.mmap}. */
+  mapReservedBuffer?(length: number): Uint8Array;
   /** Direct IO requested but done indirectly (sg: SG_INFO_DIRECT_IO not set), so far. */
   readonly dioIncomplete: number;
   /** SCSI commands sent, so far. */
@@ -110,8 +110,8 @@ class DeviceEndpoint implements DdEndpoint {
 
   blocks = (): bigint => this.#total;
 
-  allocateBuffer(length: number): Uint8Array {
-    const buffer = this.#device.allocateBuffer(length);
+  mapReservedBuffer(length: number): Uint8Array {
+    const buffer = this.#device.mapReservedBuffer(length);
     this.#mapped.add(buffer.buffer);
     return buffer;
   }
