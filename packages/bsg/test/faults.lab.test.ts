@@ -20,12 +20,13 @@ afterAll(() => {
   setScsiDebugParam('delay', saved.delay);
 });
 
-const TUR = Uint8Array.of(0, 0, 0, 0, 0, 0);
+/** READ(10) of one block at LBA 0. */
+const READ = Uint8Array.of(0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0);
 
-/** Runs `n` TEST UNIT READYs one after the other in raw mode. */
-async function turs(device: Device, n: number) {
+/** Runs `n` READ(10)s of one block one after the other in raw mode. */
+async function reads(device: Device, n: number) {
   const out = [];
-  for (let i = 0; i < n; i++) out.push(await device.submit({ cdb: TUR }));
+  for (let i = 0; i < n; i++) out.push(await device.submit({ cdb: READ, dataIn: new Uint8Array(512) }));
   return out;
 }
 
@@ -34,18 +35,18 @@ describe.each([
   ['bsg', nodes.bsg[0] as string],
   ['block', nodes.block[0] as string],
 ])('injected faults on %s', (_kind, path) => {
-  it('RECOVERED ERROR (opts=8) on every 3rd command: a success with sense in raw mode and for the helpers', async () => {
+  it('RECOVERED ERROR (opts=8, media access commands) on every 3rd READ: a success with sense in raw mode and for the helpers', async () => {
     const device = await open(path, { identify: false });
     try {
       setScsiDebugParam('opts', 0x8);
       setScsiDebugParam('every_nth', 3);
-      const rs = await turs(device, 6);
+      const rs = await reads(device, 6);
       const recovered = rs.filter((r) => r.decodedSense?.senseKey === SenseKey.RECOVERED_ERROR);
       expect(recovered.length).toBeGreaterThanOrEqual(1);
       expect(recovered.every((r) => r.category === ResultCategory.SENSE)).toBe(true);
       expect(rs.filter((r) => r.category === ResultCategory.GOOD).length + recovered.length).toBe(6);
       // execute() treats RECOVERED ERROR as success (sg3_utils' SG_LIB_CAT_RECOVERED).
-      for (let i = 0; i < 3; i++) await device.testUnitReady();
+      for (let i = 0; i < 3; i++) expect((await device.read(0n, 1, { blockSize: 512 })).length).toBe(512);
     } finally {
       setScsiDebugParam('opts', saved.opts);
       setScsiDebugParam('every_nth', saved.everyNth);

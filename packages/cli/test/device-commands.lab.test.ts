@@ -1,9 +1,10 @@
 /**
- * The device commands through the real `sgv4` binary against the real drivers (scsi_debug in
- * the lab), field by field against sg3_utils on the same device: `inquiry` vs sg_inq,
+ * The device commands against the real drivers (scsi_debug in the lab), field by field against sg3_utils on the same device: `inquiry` vs sg_inq,
  * `readcap` vs sg_readcap, `inquiry --vpd 0x83/0xb0` vs sg_vpd; data written by `sgv4 dd` read
  * back by sg_dd and the reverse, in every --mode and at --qd 16; faults from scsi_debug as the
- * right exit statuses; the permission model for an unprivileged caller.
+ * right exit statuses; the permission model for an unprivileged caller (through the real binary,
+ * in a process of its own). The other cases run the command line in-process: starting node under
+ * TCG costs seconds per run, and the host tests already drive the real binary (device-commands.test.ts).
  */
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,7 +19,11 @@ import {
   setSgAllowDio,
 } from '@sgv4/lab';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runProgram, runSgv4, SGV4_BIN } from './run-binary.js';
+import { runCaptured } from './capture-io.js';
+import { runProgram, SGV4_BIN } from './run-binary.js';
+
+/** `sgv4 args...` in this process (see the module comment). */
+const runSgv4 = runCaptured;
 
 const nodes = labDeviceNodes();
 const sg = nodes.sg[0] as string;
