@@ -15,5 +15,6 @@ export * from './reserve/index.js';
 export * from './scatterlist/index.js';
 export * from './sense/index.js';
 export * from './sgv4/index.js';
+export * from './submission/index.js';
 export * from './tags/index.js';
 export * from './tmf/index.js';

@@ -22,7 +22,7 @@ import {
 } from '@sgv4/core';
 import { describe, expect, it } from 'vitest';
 
-describe('blk_set_default_limits (kernel-facts §5)', () => {
+describe('blk_set_default_limits (block/blk-settings.c)', () => {
   it('has the 6.1 defaults', () => {
     const l = defaultQueueLimits();
     expect(l).toMatchObject({
@@ -113,7 +113,7 @@ describe('presets', () => {
   it.each(QUEUE_LIMITS_PRESET_NAMES)('%s is valid', (name) => {
     expect(queueLimitsViolations(queueLimitsPreset(name).limits)).toEqual([]);
   });
-  it('scsi-debug matches the sysfs values measured in the lab (lab-notes)', () => {
+  it('scsi-debug matches the sysfs values of the lab guest (checked there by conformance.lab.test.ts)', () => {
     const l = queueLimitsPreset('scsi-debug').limits;
     expect(l.maxSegments).toBe(2048);
     expect(l.maxSegmentSize).toBe(4294967295);

@@ -1,6 +1,7 @@
 /**
  * The permission decision: the real differences between sg, bsg and block SG_IO in 6.1
- * (kernel-facts §2-4), CAP_SYS_RAWIO, the scanner exception, and explain().
+ * (drivers/scsi/sg.c, block/bsg.c, drivers/scsi/scsi_ioctl.c, drivers/scsi/sd.c), CAP_SYS_RAWIO,
+ * the scanner exception, and explain().
  */
 import {
   decidePermission,

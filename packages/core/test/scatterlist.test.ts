@@ -24,7 +24,7 @@ function block(limits: QueueLimits, iovecs: UserIovec[], extra: Partial<Transfer
   return planTransfer({ limits, iface: 'block', direction: 'from-device', iovecs, ...extra });
 }
 
-describe('copy rules of blk_rq_map_user_iov (kernel-facts §5)', () => {
+describe('copy rules of blk_rq_map_user_iov (block/blk-map.c)', () => {
   it('rq_map_data: sg without direct IO copies into its reserve; with direct IO it does not', () => {
     const iovecs = [{ address: 0x10000, length: 4096 }];
     const indirect = planTransfer({ limits: scsiDebug, iface: 'sg', direction: 'from-device', iovecs });
@@ -162,7 +162,7 @@ describe('segments after bio building and __blk_rq_map_sg', () => {
   });
 });
 
-describe('too-large requests per interface (kernel-facts §5)', () => {
+describe('too-large requests per interface (sg.c sg_common_write, scsi_ioctl.c sg_io, scsi_bsg.c)', () => {
   const d = defaultQueueLimits(); // max_hw_sectors 255 = 130560 bytes
   const big = [{ address: 0x100000, length: 131072 }];
   const fits = [{ address: 0x100000, length: 130560 }];

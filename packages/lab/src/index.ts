@@ -11,10 +11,12 @@
  * {@link setSgDefReservedSize} and {@link runUnprivileged}.
  * @module
  */
+export * from './conformance/index.js';
 export * from './errors.js';
 export * from './guest/device-nodes.js';
 export * from './guest/in-lab.js';
 export * from './guest/kernel-attribute.js';
+export * from './guest/probes.js';
 export * from './guest/run-unprivileged.js';
 export * from './guest/scsi-debug-sysfs.js';
 export * from './guest/sg-settings.js';
@@ -24,6 +26,7 @@ export * from './host/executables.js';
 export * from './host/initramfs.js';
 export * from './host/kernel.js';
 export * from './host/newc-archive.js';
+export * from './host/probes.js';
 export * from './host/requirements.js';
 export * from './lab-setup.js';
 export * from './lab-test-run.js';
@@ -31,6 +34,7 @@ export * from './progress.js';
 export {
   type CommandScriptInput,
   commandScript,
+  GUEST_CONTROL_DIR,
   GUEST_RESULTS_DIR,
   guestBaseEnvironment,
   type LabUser,

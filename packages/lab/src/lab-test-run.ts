@@ -45,6 +45,8 @@ export function runLabTests(options: LabTestRunOptions): Promise<LabRunResult> {
     ],
     cwd: options.repoRoot,
     env: options.color ? { FORCE_COLOR: '1' } : { NO_COLOR: '1' },
+    // The C probes the lab tests run, compiled on the host before the boot.
+    probes: true,
     timeoutMs: options.timeoutMs ?? 1_800_000,
   });
 }

@@ -5,7 +5,7 @@
  * @module
  */
 
-/** The sg ioctl numbers the addon accepts (kernel-facts §1.5). */
+/** The sg ioctl numbers the addon accepts (Linux 6.1 include/scsi/sg.h; drivers/scsi/sg.c `sg_ioctl_common`). */
 export const SgIoctl = {
   SG_SET_TIMEOUT: 0x2201,
   SG_GET_TIMEOUT: 0x2202,

@@ -35,6 +35,7 @@ const IFACES: readonly PermissionInterface[] = ['sg', 'bsg', 'block'];
 const ERRNO_NUMBER: Readonly<Record<NonNullable<PermissionDecision['errno']>, number>> = {
   EPERM: 1,
   EBADF: 9,
+  EINVAL: 22,
   ENOTTY: 25,
 };
 

@@ -12,7 +12,7 @@ const BY_NAME: ReadonlyMap<string, number> = new Map(ERRNO_TABLE.map(([errno, na
 /**
  * Kernel-internal errnos that can reach user space through a pass-through path but are
  * not in glibc's table (include/linux/errno.h): ERESTARTSYS leaks when a signal
- * interrupts SG_IO (kernel-facts §2).
+ * interrupts SG_IO (drivers/scsi/sg.c `sg_ioctl_common`: the interruptible wait's -ERESTARTSYS).
  */
 const KERNEL_ONLY: ReadonlyMap<number, readonly [string, string]> = new Map([
   [512, ['ERESTARTSYS', 'Interrupted system call, restart']],

@@ -42,3 +42,17 @@ export const UIO_MAXIOV = 1024;
 export const UIO_FASTIOV = 8;
 /** x86-64 page size, the default everywhere a page size is asked for. */
 export const X86_64_PAGE_SIZE = 4096;
+/**
+ * `TASK_SIZE_MAX` on x86-64 with 4-level paging (arch/x86/include/asm/page_64_types.h):
+ * `(1 << 47) - PAGE_SIZE`. `access_ok()` (include/asm-generic/access_ok.h) refuses a user
+ * range that reaches past it.
+ */
+export const X86_64_TASK_SIZE_MAX = 2 ** 47 - X86_64_PAGE_SIZE;
+
+/**
+ * `MAX_RW_COUNT` = `INT_MAX & PAGE_MASK` (include/linux/fs.h): `import_single_range()` and
+ * `__import_iovec()` (lib/iov_iter.c) cut a transfer to it. 0x7ffff000 with 4 KiB pages.
+ */
+export function maxRwCount(pageSize = X86_64_PAGE_SIZE): number {
+  return LINUX_INT_MAX - (LINUX_INT_MAX % pageSize);
+}

@@ -24,8 +24,12 @@ export type PermissionInterface = 'sg' | 'bsg' | 'block';
  */
 export type PermissionPolicy = 'kernel' | 'ata-aware';
 
-/** How the command is submitted on an sg fd: the SG_IO ioctl, or the asynchronous write(). */
-export type PermissionSubmission = 'ioctl' | 'write';
+/**
+ * How the command is submitted: `ioctl` = SG_IO; `write` = sg's asynchronous write(2) of a
+ * v3 header; `send-command` = the deprecated SCSI_IOCTL_SEND_COMMAND (`struct
+ * scsi_ioctl_command`); `cdrom-packet` = CDROM_SEND_PACKET (`struct cdrom_generic_command`).
+ */
+export type PermissionSubmission = 'ioctl' | 'write' | 'send-command' | 'cdrom-packet';
 
 /** Everything the decision depends on. */
 export interface PermissionRequest {
@@ -39,8 +43,14 @@ export interface PermissionRequest {
   readonly iface: PermissionInterface;
   /** Peripheral device type (0 disk, 5 CD/DVD, 6 scanner...); default 0. */
   readonly deviceType?: number;
-  /** sg only: `ioctl` (SG_IO, default) or `write` (v3 header through write(2)). */
+  /** `ioctl` (SG_IO, default), `write` (sg only), `send-command` or `cdrom-packet`. */
   readonly submission?: PermissionSubmission;
+  /**
+   * sg only: the caller's credentials are not the ones the fd was opened with (a setuid,
+   * setgid or capability change since open). `sg_check_file_access()` then fails write(2)
+   * and read(2) with EPERM; ioctls do not check.
+   */
+  readonly credentialsChanged?: boolean;
   /** block only: the node is a partition (/dev/sda1), not the whole disk. */
   readonly partition?: boolean;
   /** Default `kernel`. */
@@ -53,6 +63,14 @@ export interface PermissionRequest {
 export type PermissionRule =
   /** sg write() path: `sg_write()` calls `sg_common_write` without `sg_allow_access()`. */
   | 'sg-write-unfiltered'
+  /** sg write()/read() after a credential change: `sg_check_file_access()` returns EPERM. */
+  | 'sg-file-credentials-changed'
+  /** An sg ioctl that `sg_ioctl_common()` does not know (CDROM_SEND_PACKET) on a non-O_RDWR fd: EPERM. */
+  | 'sg-ioctl-needs-read-write'
+  /** SCSI_IOCTL_SEND_COMMAND on bsg: `bsg_ioctl()` refuses it with EINVAL. */
+  | 'bsg-send-command-unsupported'
+  /** CDROM_SEND_PACKET on bsg: not a bsg ioctl, ENOTTY. */
+  | 'bsg-ioctl-unknown'
   /** write(2) on a read-only fd: the VFS refuses with EBADF before sg sees it. */
   | 'write-needs-writable-fd'
   /** sg fd opened O_RDWR: `read_only` is false, the filter is skipped. */
@@ -86,10 +104,15 @@ export interface PermissionAtaDetail {
 export interface PermissionDecision {
   /** The kernel (or proposal) lets the command through. */
   readonly allowed: boolean;
-  /** errno the caller sees when refused: EPERM, ENOTTY (partition) or EBADF (write() on O_RDONLY). */
-  readonly errno?: 'EPERM' | 'ENOTTY' | 'EBADF';
+  /**
+   * errno the caller sees when refused: EPERM, ENOTTY (partition; CDROM_SEND_PACKET on
+   * bsg), EBADF (write() on O_RDONLY) or EINVAL (SCSI_IOCTL_SEND_COMMAND on bsg).
+   */
+  readonly errno?: 'EPERM' | 'ENOTTY' | 'EBADF' | 'EINVAL';
   /** The rule that decided. */
   readonly rule: PermissionRule;
+  /** `function (file)` of the Linux 6.1 code that applies the rule. */
+  readonly kernelFunction: string;
   /** The interface consulted the table at all. */
   readonly filtered: boolean;
   /** Table used for the class (also reported when the filter was bypassed). */
@@ -112,8 +135,27 @@ export interface PermissionDecision {
     readonly deviceType: number;
     readonly submission: PermissionSubmission;
     readonly partition: boolean;
+    readonly credentialsChanged: boolean;
   };
 }
+
+/** Where Linux 6.1 applies each {@link PermissionRule}: `function (file)`. */
+export const PERMISSION_RULE_SOURCES: Readonly<Record<PermissionRule, string>> = {
+  'sg-write-unfiltered': 'sg_write -> sg_new_write, read_only 0 (drivers/scsi/sg.c)',
+  'sg-file-credentials-changed': 'sg_check_file_access (drivers/scsi/sg.c)',
+  'sg-ioctl-needs-read-write': 'sg_ioctl_common (drivers/scsi/sg.c)',
+  'bsg-send-command-unsupported': 'bsg_ioctl (block/bsg.c)',
+  'bsg-ioctl-unknown': 'bsg_ioctl (block/bsg.c)',
+  'write-needs-writable-fd': 'vfs_write (fs/read_write.c)',
+  'sg-read-write-unfiltered': 'sg_ioctl_common -> sg_new_write, read_only (drivers/scsi/sg.c)',
+  'sg-scanner-unfiltered': 'sg_allow_access (drivers/scsi/sg.c)',
+  'block-partition-needs-rawio': 'sd_ioctl (drivers/scsi/sd.c)',
+  'cap-sys-rawio': 'scsi_cmd_allowed (drivers/scsi/scsi_ioctl.c)',
+  'read-safe': 'scsi_cmd_allowed (drivers/scsi/scsi_ioctl.c)',
+  'write-safe-writable': 'scsi_cmd_allowed (drivers/scsi/scsi_ioctl.c)',
+  'write-safe-not-writable': 'scsi_cmd_allowed (drivers/scsi/scsi_ioctl.c)',
+  privileged: 'scsi_cmd_allowed (drivers/scsi/scsi_ioctl.c)',
+};
 
 /** SPC peripheral device type of a scanner (`TYPE_SCANNER`, include/scsi/scsi_proto.h). */
 export const TYPE_SCANNER = 6;
@@ -160,17 +202,24 @@ function classify(
 
 /**
  * Decides as Linux 6.1 does, in the kernel's order:
- * 1. block SG_IO on a partition without CAP_SYS_RAWIO: `sd_ioctl()` returns -ENOIOCTLCMD
- *    (the VFS turns it into ENOTTY) before any table is consulted;
- * 2. sg (drivers/scsi/sg.c): write() never filters (`sg_write` passes no read_only), but
- *    the VFS refuses write(2) on an O_RDONLY fd (EBADF); SG_IO filters only when
+ * 1. any ioctl on a partition without CAP_SYS_RAWIO: `sd_ioctl()` (drivers/scsi/sd.c)
+ *    returns -ENOIOCTLCMD (the VFS turns it into ENOTTY) before any table is consulted;
+ * 2. bsg (`bsg_ioctl`, block/bsg.c): SCSI_IOCTL_SEND_COMMAND is EINVAL, CDROM_SEND_PACKET
+ *    is not a bsg ioctl (ENOTTY);
+ * 3. sg (drivers/scsi/sg.c): write() never filters (`sg_write` passes no read_only), but
+ *    the VFS refuses write(2) on an O_RDONLY fd (EBADF) and `sg_check_file_access()` refuses
+ *    a caller whose credentials changed since open (EPERM); SG_IO filters only when
  *    `O_RDWR != (f_flags & O_ACCMODE)` (`read_only`), and `sg_allow_access()` skips
- *    TYPE_SCANNER devices;
- * 3. bsg (`scsi_bsg_sg_io_fn`) and block SG_IO (`sg_io` in drivers/scsi/scsi_ioctl.c)
- *    always filter, with the open mode;
- * 4. `scsi_cmd_allowed(cmd, mode)`: CAP_SYS_RAWIO allows; read class allowed; write class
+ *    TYPE_SCANNER devices; SCSI_IOCTL_SEND_COMMAND goes straight to `scsi_ioctl()` ->
+ *    `sg_scsi_ioctl()` and is always filtered (no O_RDWR or scanner bypass);
+ *    CDROM_SEND_PACKET is an ioctl `sg_ioctl_common()` does not know, so a non-O_RDWR fd
+ *    gets EPERM, and an O_RDWR fd reaches `scsi_cdrom_send_packet()` -> `sg_io()`, filtered;
+ * 4. bsg (`scsi_bsg_sg_io_fn`), block SG_IO (`sg_io` in drivers/scsi/scsi_ioctl.c) and the
+ *    block device's SCSI_IOCTL_SEND_COMMAND / CDROM_SEND_PACKET always filter, with the
+ *    open mode;
+ * 5. `scsi_cmd_allowed(cmd, mode)`: CAP_SYS_RAWIO allows; read class allowed; write class
  *    needs FMODE_WRITE (O_WRONLY or O_RDWR); anything else EPERM.
- * Under `ata-aware`, step 4 classifies with service actions, device type and the ATA table.
+ * Under `ata-aware`, step 5 classifies with service actions, device type and the ATA table.
  */
 export function decidePermission(request: PermissionRequest): PermissionDecision {
   const { cdb, openMode, capSysRawio, iface } = request;
@@ -192,12 +241,23 @@ export function decidePermission(request: PermissionRequest): PermissionDecision
     throw new InvalidFieldError('policy', "must be 'kernel' or 'ata-aware'", policy);
   }
   const submission = request.submission ?? 'ioctl';
+  if (!SUBMISSIONS.includes(submission)) {
+    throw new InvalidFieldError(
+      'submission',
+      "must be 'ioctl', 'write', 'send-command' or 'cdrom-packet'",
+      submission,
+    );
+  }
   if (submission === 'write' && iface !== 'sg') {
     throw new InvalidFieldError(
       'submission',
-      "'write' exists only on sg (bsg and block devices take SG_IO only)",
+      "'write' exists only on sg (bsg has no write(); a block device's write() is data, not a command)",
       submission,
     );
+  }
+  const credentialsChanged = request.credentialsChanged ?? false;
+  if (credentialsChanged && iface !== 'sg') {
+    throw new InvalidFieldError('credentialsChanged', 'applies only to the sg interface', credentialsChanged);
   }
   const partition = request.partition ?? false;
   if (partition && iface !== 'block') {
@@ -205,13 +265,18 @@ export function decidePermission(request: PermissionRequest): PermissionDecision
   }
   const table = request.table ?? (policy === 'kernel' ? LINUX_6_1_TABLE : SGV4_PROPOSAL_TABLE);
   const cls = classify(cdb, policy, table, deviceType);
-  const verdict = ruleFor(iface, openMode, capSysRawio, deviceType, submission, partition, cls.commandClass);
-  const request_ = { iface, openMode, capSysRawio, deviceType, submission, partition };
+  const verdict = ruleFor(
+    { iface, openMode, capSysRawio, deviceType, submission, partition, credentialsChanged },
+    cls.commandClass,
+  );
+  const request_ = { iface, openMode, capSysRawio, deviceType, submission, partition, credentialsChanged };
+  const kernelFunction = PERMISSION_RULE_SOURCES[verdict.rule];
   const decision: PermissionDecision =
     verdict.errno === undefined
       ? {
           allowed: verdict.allowed,
           rule: verdict.rule,
+          kernelFunction,
           filtered: verdict.filtered,
           table: table.name,
           policy,
@@ -225,6 +290,7 @@ export function decidePermission(request: PermissionRequest): PermissionDecision
           allowed: verdict.allowed,
           errno: verdict.errno,
           rule: verdict.rule,
+          kernelFunction,
           filtered: verdict.filtered,
           table: table.name,
           policy,
@@ -248,6 +314,10 @@ interface Verdict {
 const V = {
   partition: { allowed: false, rule: 'block-partition-needs-rawio', filtered: false, errno: 'ENOTTY' },
   writeBadf: { allowed: false, rule: 'write-needs-writable-fd', filtered: false, errno: 'EBADF' },
+  credentials: { allowed: false, rule: 'sg-file-credentials-changed', filtered: false, errno: 'EPERM' },
+  sgIoctlReadOnly: { allowed: false, rule: 'sg-ioctl-needs-read-write', filtered: false, errno: 'EPERM' },
+  bsgSendCommand: { allowed: false, rule: 'bsg-send-command-unsupported', filtered: false, errno: 'EINVAL' },
+  bsgUnknownIoctl: { allowed: false, rule: 'bsg-ioctl-unknown', filtered: false, errno: 'ENOTTY' },
   sgWrite: { allowed: true, rule: 'sg-write-unfiltered', filtered: false },
   sgRdwr: { allowed: true, rule: 'sg-read-write-unfiltered', filtered: false },
   scanner: { allowed: true, rule: 'sg-scanner-unfiltered', filtered: false },
@@ -258,24 +328,39 @@ const V = {
   privileged: { allowed: false, rule: 'privileged', filtered: true, errno: 'EPERM' },
 } as const satisfies Record<string, Verdict>;
 
+const SUBMISSIONS: readonly PermissionSubmission[] = ['ioctl', 'write', 'send-command', 'cdrom-packet'];
+
+/** The inputs {@link ruleFor} reads. */
+interface RuleInputs {
+  readonly iface: PermissionInterface;
+  readonly openMode: PermissionOpenMode;
+  readonly capSysRawio: boolean;
+  readonly deviceType: number;
+  readonly submission: PermissionSubmission;
+  readonly partition: boolean;
+  readonly credentialsChanged: boolean;
+}
+
 /** The kernel's order of checks (see {@link decidePermission}). */
-function ruleFor(
-  iface: PermissionInterface,
-  openMode: PermissionOpenMode,
-  capSysRawio: boolean,
-  deviceType: number,
-  submission: PermissionSubmission,
-  partition: boolean,
-  commandClass: PermissionCommandClass,
-): Verdict {
-  if (iface === 'block' && partition && !capSysRawio) return V.partition;
-  if (iface === 'sg') {
-    if (submission === 'write') return openMode === 'read-only' ? V.writeBadf : V.sgWrite;
-    if (openMode === 'read-write') return V.sgRdwr;
-    if (deviceType === TYPE_SCANNER) return V.scanner;
+function ruleFor(r: RuleInputs, commandClass: PermissionCommandClass): Verdict {
+  if (r.iface === 'block' && r.partition && !r.capSysRawio) return V.partition;
+  if (r.iface === 'bsg') {
+    if (r.submission === 'send-command') return V.bsgSendCommand;
+    if (r.submission === 'cdrom-packet') return V.bsgUnknownIoctl;
   }
-  if (capSysRawio) return V.rawio;
+  if (r.iface === 'sg') {
+    if (r.submission === 'write') {
+      if (r.openMode === 'read-only') return V.writeBadf;
+      return r.credentialsChanged ? V.credentials : V.sgWrite;
+    }
+    if (r.submission === 'ioctl') {
+      if (r.openMode === 'read-write') return V.sgRdwr;
+      if (r.deviceType === TYPE_SCANNER) return V.scanner;
+    }
+    if (r.submission === 'cdrom-packet' && r.openMode !== 'read-write') return V.sgIoctlReadOnly;
+  }
+  if (r.capSysRawio) return V.rawio;
   if (commandClass === 'read-safe') return V.read;
-  if (commandClass === 'write-safe') return openMode === 'read-only' ? V.writeNo : V.writeOk;
+  if (commandClass === 'write-safe') return r.openMode === 'read-only' ? V.writeNo : V.writeOk;
   return V.privileged;
 }

@@ -44,7 +44,16 @@ function ataNote(d: PermissionDecision): string {
 export function explainPermission(d: PermissionDecision): string {
   const cmd = commandLabel(d);
   const node = NODE[d.request.iface];
+  const viaSgIo = d.request.submission === 'ioctl';
   switch (d.rule) {
+    case 'sg-file-credentials-changed':
+      return `Denied (EPERM): this process changed its credentials after opening the sg node, and sg refuses write(2) and read(2) then (sg_check_file_access): open the node again after the change, or use SG_IO.`;
+    case 'sg-ioctl-needs-read-write':
+      return `Denied (EPERM): sg refuses ioctls it does not know, such as CDROM_SEND_PACKET, on a node not opened O_RDWR (sg_ioctl_common), before any command table: open the sg node O_RDWR, or use SG_IO.`;
+    case 'bsg-send-command-unsupported':
+      return `Refused (EINVAL): bsg does not support SCSI_IOCTL_SEND_COMMAND (bsg_ioctl): send ${cmd} with SG_IO (sg_io_v4).`;
+    case 'bsg-ioctl-unknown':
+      return `Refused (ENOTTY): CDROM_SEND_PACKET is not a bsg ioctl (bsg_ioctl): send ${cmd} with SG_IO (sg_io_v4).`;
     case 'block-partition-needs-rawio':
       return `Denied (ENOTTY): SG_IO on a partition is refused before any command table is consulted unless the caller has CAP_SYS_RAWIO (sd_ioctl): send ${cmd} to the whole-disk node, or grant CAP_SYS_RAWIO.`;
     case 'write-needs-writable-fd':
@@ -63,16 +72,18 @@ export function explainPermission(d: PermissionDecision): string {
       return `Allowed: ${cmd} is write-safe in ${where(d)} and the ${node} node is open for writing${ataNote(d)}.`;
     case 'write-safe-not-writable': {
       const fix =
-        d.request.iface === 'sg'
+        d.request.iface === 'sg' && viaSgIo
           ? 'open the sg node O_RDWR (sg then skips the table) or O_WRONLY'
           : `open the ${node} node O_RDWR or O_WRONLY`;
       return `Denied (EPERM): ${cmd} is write-safe in ${where(d)} but this ${node} node is open read-only${ataNote(d)}: ${fix}, or grant CAP_SYS_RAWIO.`;
     }
     case 'privileged': {
       const fix =
-        d.request.iface === 'sg'
+        d.request.iface === 'sg' && viaSgIo
           ? 'open the sg node O_RDWR (sg does not filter O_RDWR fds), or grant CAP_SYS_RAWIO'
-          : `grant CAP_SYS_RAWIO, or use the /dev/sgN node of the same device opened O_RDWR (sg does not filter O_RDWR fds; ${node} always filters)`;
+          : d.request.iface === 'sg'
+            ? 'send it with SG_IO on an sg fd opened O_RDWR (sg does not filter those), or grant CAP_SYS_RAWIO'
+            : `grant CAP_SYS_RAWIO, or use the /dev/sgN node of the same device opened O_RDWR (sg does not filter O_RDWR fds; ${node} always filters)`;
       return `Denied (EPERM): ${cmd} is privileged in ${where(d)}${ataNote(d)}: ${fix}.`;
     }
   }

@@ -30,6 +30,7 @@ export {
 } from './command-class.js';
 export {
   decidePermission,
+  PERMISSION_RULE_SOURCES,
   type PermissionAtaDetail,
   type PermissionDecision,
   type PermissionInterface,
@@ -41,6 +42,7 @@ export {
   TYPE_SCANNER,
 } from './decision.js';
 export { explainPermission } from './explain.js';
+export { type SgFileOperation, sgFileAccessRefused } from './file-access.js';
 export { permissionDeniedErrorFor } from './permission-denied.js';
 export { CmdFilterSyntaxError } from './permission-errors.js';
 export {

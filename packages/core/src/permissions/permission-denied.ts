@@ -10,11 +10,12 @@ import { explainPermission } from './explain.js';
 const ERRNO: Readonly<Record<NonNullable<PermissionDecision['errno']>, number>> = {
   EPERM: 1,
   EBADF: 9,
+  EINVAL: 22,
   ENOTTY: 25,
 };
 
 /**
- * A {@link PermissionDeniedError} for a refused decision (errno EPERM, EBADF or ENOTTY as the
+ * A {@link PermissionDeniedError} for a refused decision (errno EPERM, EBADF, EINVAL or ENOTTY as the
  * kernel would return; `explanation` from {@link explainPermission}); undefined when allowed.
  */
 export function permissionDeniedErrorFor(decision: PermissionDecision): PermissionDeniedError | undefined {

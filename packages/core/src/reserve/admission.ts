@@ -25,26 +25,48 @@ export interface SgDataRequest {
   readonly dxferp: number;
 }
 
+/** Why `sg_new_write()` refused an SG_FLAG_MMAP_IO request. */
+export interface SgMmapIoRefusal {
+  /** The errno. */
+  readonly errno: 'ENOMEM' | 'EINVAL' | 'EBUSY';
+  /** The rule's id (as in `TRANSFER_RULES`). */
+  readonly id: 'sg-mmap-reserve-too-small' | 'sg-mmap-with-direct-io' | 'sg-mmap-reserve-busy';
+  /** The rule, as a sentence. */
+  readonly rule: string;
+}
+
 /**
- * SG_FLAG_MMAP_IO admission in `sg_new_write()` (checked before the CDB is
- * read, in this order): dxfer_len > reserve bufflen -> ENOMEM; DIRECT_IO as
- * well -> EINVAL; reserve already in use -> EBUSY (one outstanding mmap-ed
- * command per fd). Undefined when admitted or not an mmap request. No iovec
- * check exists: with a non-NULL dxferp the driver still copies.
+ * SG_FLAG_MMAP_IO admission in `sg_new_write()` (drivers/scsi/sg.c; checked after the
+ * interface_id test and before the CDB is read, in this order): dxfer_len > reserve
+ * bufflen -> ENOMEM; DIRECT_IO as well -> EINVAL; reserve already in use -> EBUSY (one
+ * outstanding mmap-ed command per fd). Undefined when admitted or not an mmap request. No
+ * iovec check exists: with a non-NULL dxferp the driver still copies.
  */
 export function sgMmapIoRefusal(
   request: SgDataRequest,
   reserve: SgReserveState,
-): { readonly errno: 'ENOMEM' | 'EINVAL' | 'EBUSY'; readonly rule: string } | undefined {
+): SgMmapIoRefusal | undefined {
   if (!request.mmapIo) return undefined;
   if (request.dxferLength > reserve.buffer.bufflen) {
-    return { errno: 'ENOMEM', rule: 'SG_FLAG_MMAP_IO with dxfer_len larger than the reserve (sg_new_write)' };
+    return {
+      errno: 'ENOMEM',
+      id: 'sg-mmap-reserve-too-small',
+      rule: 'SG_FLAG_MMAP_IO with dxfer_len larger than the reserve (sg_new_write)',
+    };
   }
   if (request.directIo) {
-    return { errno: 'EINVAL', rule: 'SG_FLAG_MMAP_IO together with SG_FLAG_DIRECT_IO (sg_new_write)' };
+    return {
+      errno: 'EINVAL',
+      id: 'sg-mmap-with-direct-io',
+      rule: 'SG_FLAG_MMAP_IO together with SG_FLAG_DIRECT_IO (sg_new_write)',
+    };
   }
   if (reserve.inUse) {
-    return { errno: 'EBUSY', rule: 'SG_FLAG_MMAP_IO while the reserve is in use (sg_new_write)' };
+    return {
+      errno: 'EBUSY',
+      id: 'sg-mmap-reserve-busy',
+      rule: 'SG_FLAG_MMAP_IO while the reserve is in use (sg_new_write)',
+    };
   }
   return undefined;
 }

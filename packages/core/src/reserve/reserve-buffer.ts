@@ -62,12 +62,31 @@ export interface SgReserveState {
   readonly inUse: boolean;
 }
 
+/** The rules of the reserve operations, by id, with the Linux 6.1 code that applies them. */
+export const RESERVE_RULES = {
+  'sg-get-reserved-size': 'sg_ioctl_common, SG_GET_RESERVED_SIZE (drivers/scsi/sg.c)',
+  'sg-set-reserved-size-negative': 'sg_ioctl_common, SG_SET_RESERVED_SIZE (drivers/scsi/sg.c)',
+  'sg-set-reserved-size-unchanged': 'sg_ioctl_common, SG_SET_RESERVED_SIZE (drivers/scsi/sg.c)',
+  'sg-set-reserved-size-after-mmap': 'sg_ioctl_common, SG_SET_RESERVED_SIZE (drivers/scsi/sg.c)',
+  'sg-set-reserved-size-in-use': 'sg_ioctl_common, SG_SET_RESERVED_SIZE (drivers/scsi/sg.c)',
+  'sg-set-reserved-size-rebuilt': 'sg_build_reserve via SG_SET_RESERVED_SIZE (drivers/scsi/sg.c)',
+  'sg-mmap-offset': 'sg_mmap (drivers/scsi/sg.c)',
+  'sg-mmap-too-long': 'sg_mmap (drivers/scsi/sg.c)',
+  'sg-mmap-mapped': 'sg_mmap (drivers/scsi/sg.c)',
+  'sg-reserve-linked': 'sg_start_req -> sg_link_reserve (drivers/scsi/sg.c)',
+} as const;
+
+/** The id of a reserve rule. */
+export type ReserveRuleId = keyof typeof RESERVE_RULES;
+
 /** Result of an operation: the new state and the syscall's return (0 or an errno name). */
 export interface SgReserveOutcome<E extends string> {
   /** State after the call. */
   readonly state: SgReserveState;
   /** 0 on success, else the errno the syscall fails with. */
   readonly result: 0 | E;
+  /** The rule's id in {@link RESERVE_RULES}. */
+  readonly id: ReserveRuleId;
   /** The kernel rule that produced `result`. */
   readonly rule: string;
 }
@@ -165,17 +184,43 @@ export function sgSetReservedSize(
 ): SgReserveOutcome<'EINVAL' | 'EBUSY'> {
   if (!Number.isSafeInteger(value))
     throw new InvalidFieldError('value', 'must be a safe integer (C int)', value);
-  if (value < 0) return { state, result: 'EINVAL', rule: 'SG_SET_RESERVED_SIZE with a negative size' };
-  const clamped = Math.min(value, sgMaxSectorsBytes(env.limits));
-  if (clamped === state.buffer.bufflen)
-    return { state, result: 0, rule: 'same size as the current reserve: no-op' };
-  if (state.mmapCalled) {
-    return { state, result: 'EBUSY', rule: 'size change after mmap() was called on this fd (mmap_called)' };
+  if (value < 0) {
+    return {
+      state,
+      result: 'EINVAL',
+      id: 'sg-set-reserved-size-negative',
+      rule: 'SG_SET_RESERVED_SIZE with a negative size',
+    };
   }
-  if (state.inUse) return { state, result: 'EBUSY', rule: 'size change while a request uses the reserve' };
+  const clamped = Math.min(value, sgMaxSectorsBytes(env.limits));
+  if (clamped === state.buffer.bufflen) {
+    return {
+      state,
+      result: 0,
+      id: 'sg-set-reserved-size-unchanged',
+      rule: 'same size as the current reserve: no-op',
+    };
+  }
+  if (state.mmapCalled) {
+    return {
+      state,
+      result: 'EBUSY',
+      id: 'sg-set-reserved-size-after-mmap',
+      rule: 'size change after mmap() was called on this fd (mmap_called)',
+    };
+  }
+  if (state.inUse) {
+    return {
+      state,
+      result: 'EBUSY',
+      id: 'sg-set-reserved-size-in-use',
+      rule: 'size change while a request uses the reserve',
+    };
+  }
   return {
     state: { ...state, buffer: sgBuildReserve(clamped, env) },
     result: 0,
+    id: 'sg-set-reserved-size-rebuilt',
     rule: `reserve rebuilt for ${clamped} bytes (value clamped to max_sectors_bytes)`,
   };
 }
@@ -199,14 +244,20 @@ export function sgMmap(
   pageSize = X86_64_PAGE_SIZE,
 ): SgReserveOutcome<'EINVAL' | 'ENOMEM'> {
   if ((request.pageOffset ?? 0) !== 0)
-    return { state, result: 'EINVAL', rule: 'mmap with a non-zero offset' };
+    return { state, result: 'EINVAL', id: 'sg-mmap-offset', rule: 'mmap with a non-zero offset' };
   const vmaLength = Math.ceil(request.length / pageSize) * pageSize;
   if (vmaLength > state.buffer.bufflen) {
     return {
       state,
       result: 'ENOMEM',
+      id: 'sg-mmap-too-long',
       rule: `mapping of ${vmaLength} bytes (whole pages) exceeds the reserve's ${state.buffer.bufflen}`,
     };
   }
-  return { state: { ...state, mmapCalled: true }, result: 0, rule: 'reserve mapped; mmap_called set' };
+  return {
+    state: { ...state, mmapCalled: true },
+    result: 0,
+    id: 'sg-mmap-mapped',
+    rule: 'reserve mapped; mmap_called set',
+  };
 }

@@ -14,6 +14,11 @@ import type { PageFrameMapping, UserIovec } from './iovec.js';
 export interface Bvec {
   /** `page_to_phys(bv_page) + bv_offset`. */
   readonly physicalAddress: number;
+  /**
+   * `bv_offset`: offset of the first byte in the bvec's first page (below PAGE_SIZE). The
+   * virt-boundary gap tests mask this offset, not the physical address.
+   */
+  readonly pageOffset: number;
   /** `bv_len`; a merged bvec may span several physically contiguous pages. */
   readonly length: number;
   /** Offset of its first byte in the request's data stream. */
@@ -23,6 +28,7 @@ export interface Bvec {
 /** A piece of data the mapper offers to `bio_add_hw_page()`: at most one page. */
 interface Piece {
   physicalAddress: number;
+  pageOffset: number;
   length: number;
   requestOffset: number;
 }
@@ -66,9 +72,19 @@ export type BioBuildResult =
       readonly ok: false;
       /** The errno the mapping returns. */
       readonly errno: 'EINVAL' | 'ENOMEM';
-      /** The rule and function that refused. */
+      /** Which rule refused (see `TRANSFER_RULES`). */
+      readonly id: BioRefusalId;
+      /** The rule and function that refused, as a sentence. */
       readonly rule: string;
     };
+
+/** The bio-building rules that can refuse a mapping. */
+export type BioRefusalId =
+  | 'bio-virt-boundary-gap'
+  | 'bio-max-hw-sectors'
+  | 'bio-max-segments'
+  | 'bio-page-does-not-fit'
+  | 'sg-buffer-too-small';
 
 /** Physical address of a user virtual address under a page-frame mapping. */
 export function userPhysicalAddress(address: number, mapping: PageFrameMapping, pageSize: number): number {
@@ -89,7 +105,12 @@ function* userPieces(
     while (left > 0) {
       const inPage = pageSize - (address % pageSize);
       const length = Math.min(inPage, left);
-      yield { physicalAddress: userPhysicalAddress(address, mapping, pageSize), length, requestOffset };
+      yield {
+        physicalAddress: userPhysicalAddress(address, mapping, pageSize),
+        pageOffset: address % pageSize,
+        length,
+        requestOffset,
+      };
       address += length;
       requestOffset += length;
       left -= length;
@@ -108,9 +129,13 @@ export function copyTargetPhysicalAddress(target: CopyTarget, offset: number, pa
   return (SG_BUFFER_FRAME_BASE + 2 * element * framesPerElement) * pageSize + (offset % target.elementSize);
 }
 
-/** Pages (iov_iter_npages) still to map from `pieces[from]`, for the bio's `nr_vecs`. */
-function pagesLeft(pieces: readonly Piece[], from: number): number {
-  return pieces.length - from;
+/**
+ * The pieces of a mapping, produced on demand (a 2 GiB copy has half a million pages, of
+ * which the bio limits stop the kernel after a few thousand): `count` pieces, `at(i)`.
+ */
+interface PieceSource {
+  readonly count: number;
+  at(index: number): Piece;
 }
 
 /**
@@ -139,7 +164,7 @@ function bioAddHwPage(
       bio[bio.length - 1] = { ...last, length: last.length + piece.length };
       return true;
     }
-    if (bvecGapToPrev(limits, last, piece.physicalAddress)) return false;
+    if (bvecGapToPrev(limits, last, piece.pageOffset)) return false;
   }
   if (bio.length >= capacity) return false;
   if (bio.length >= limits.maxSegments) return false;
@@ -148,40 +173,86 @@ function bioAddHwPage(
 }
 
 /**
- * `bvec_gap_to_prev()` (block/blk.h): with a virt boundary, a new bvec may only
- * follow one that ends on the boundary, and must itself start on it.
+ * `bvec_gap_to_prev()` / `__bvec_gap_to_prev()` (block/blk.h): with a virt boundary, a
+ * new bvec may only follow one whose `bv_offset + bv_len` is on the boundary, and must
+ * itself start (`bv_offset`, the offset in its page) on it. The kernel masks page
+ * offsets, not physical addresses: for a boundary wider than a page the two differ.
  */
-export function bvecGapToPrev(limits: QueueLimits, previous: Bvec, nextAddress: number): boolean {
+export function bvecGapToPrev(limits: QueueLimits, previous: Bvec, nextPageOffset: number): boolean {
   const mask = limits.virtBoundaryMask;
   if (mask === 0) return false;
   return (
-    maskedBits(previous.physicalAddress + previous.length, mask) !== 0 || maskedBits(nextAddress, mask) !== 0
+    maskedBits(nextPageOffset, mask) !== 0 || maskedBits(previous.pageOffset + previous.length, mask) !== 0
   );
 }
 
 /**
- * `ll_back_merge_fn()` for a passthrough request joining bio `next`:
- * refused on a virt-boundary gap (`req_gap_back_merge`), when the sectors
- * would exceed `blk_rq_get_max_sectors()` = max_hw_sectors for passthrough,
- * or when the segments would exceed max_segments (`ll_new_hw_segment`).
+ * `biovec_phys_mergeable()` (block/blk.h): `next` starts where `previous` ends and the
+ * joined range lies in one seg_boundary window (a non-KMSAN, non-Xen kernel).
+ */
+function biovecPhysMergeable(limits: QueueLimits, previous: Bvec, next: Bvec): boolean {
+  if (previous.physicalAddress + previous.length !== next.physicalAddress) return false;
+  return sameWindow(previous.physicalAddress, next.physicalAddress + next.length - 1, limits.segBoundaryMask);
+}
+
+/**
+ * `bio_will_gap()` (block/blk-merge.c) as `req_gap_back_merge()` calls it: only with a
+ * virt boundary; refused when the request's first bvec does not start on the boundary
+ * (`bv_offset & virt_boundary`: a request that starts mid-boundary never takes a second
+ * bio); no gap when the previous bio's last bvec and the next bio's first bvec are
+ * physically mergeable; otherwise `__bvec_gap_to_prev()` on their page offsets.
+ */
+export function bioWillGap(limits: QueueLimits, requestFirst: Bvec, previous: Bvec, next: Bvec): boolean {
+  const mask = limits.virtBoundaryMask;
+  if (mask === 0) return false;
+  if (maskedBits(requestFirst.pageOffset, mask) !== 0) return true;
+  if (biovecPhysMergeable(limits, previous, next)) return false;
+  return bvecGapToPrev(limits, previous, next.pageOffset);
+}
+
+/** Why `blk_rq_append_bio()` refused the next bio. */
+interface BackMergeRefusal {
+  readonly id: 'bio-virt-boundary-gap' | 'bio-max-hw-sectors' | 'bio-max-segments';
+  readonly rule: string;
+}
+
+/**
+ * `ll_back_merge_fn()` (block/blk-merge.c) for a passthrough request joining bio `next`:
+ * refused on a virt-boundary gap (`req_gap_back_merge` -> {@link bioWillGap}), when the
+ * sectors would exceed `blk_rq_get_max_sectors()` = max_hw_sectors for passthrough, or
+ * when the segments would exceed max_segments (`ll_new_hw_segment`).
  */
 function backMergeRefusal(
   limits: QueueLimits,
+  requestFirst: Bvec,
   requestBytes: number,
   requestSegments: number,
   previous: Bvec,
   next: readonly Bvec[],
   nextBytes: number,
-): string | undefined {
+): BackMergeRefusal | undefined {
   const first = next[0];
-  if (first !== undefined && bvecGapToPrev(limits, previous, first.physicalAddress)) {
-    return 'the next bio would leave a virt-boundary gap (req_gap_back_merge in ll_back_merge_fn)';
+  if (first !== undefined && bioWillGap(limits, requestFirst, previous, first)) {
+    return {
+      id: 'bio-virt-boundary-gap',
+      rule:
+        maskedBits(requestFirst.pageOffset, limits.virtBoundaryMask) !== 0
+          ? `the request's first bvec starts at page offset ${requestFirst.pageOffset}, off the virt boundary, ` +
+            'so no second bio may join it (bio_will_gap via req_gap_back_merge in ll_back_merge_fn)'
+          : 'the next bio would leave a virt-boundary gap (bio_will_gap via req_gap_back_merge in ll_back_merge_fn)',
+    };
   }
   if (Math.floor(requestBytes / 512) + Math.floor(nextBytes / 512) > limits.maxHwSectors) {
-    return `the request would exceed max_hw_sectors ${limits.maxHwSectors} (ll_back_merge_fn via blk_rq_append_bio)`;
+    return {
+      id: 'bio-max-hw-sectors',
+      rule: `the request would exceed max_hw_sectors ${limits.maxHwSectors} (ll_back_merge_fn via blk_rq_append_bio)`,
+    };
   }
   if (requestSegments + next.length > limits.maxSegments) {
-    return `the request would exceed max_segments ${limits.maxSegments} (ll_new_hw_segment via blk_rq_append_bio)`;
+    return {
+      id: 'bio-max-segments',
+      rule: `the request would exceed max_segments ${limits.maxSegments} (ll_new_hw_segment via blk_rq_append_bio)`,
+    };
   }
   return undefined;
 }
@@ -189,21 +260,21 @@ function backMergeRefusal(
 /**
  * Feeds `pieces` into bios the way `blk_rq_map_user_iov()` loops over
  * `bio_map_user_iov()` / `bio_copy_user_iov()`: each bio gets
- * min(pages left, BIO_MAX_VECS) slots; when a piece does not fit, the bio is
- * appended to the request (`blk_rq_append_bio`, which can refuse with EINVAL)
+ * min(pages left (`iov_iter_npages`), BIO_MAX_VECS) slots; when a piece does not fit,
+ * the bio is appended to the request (`blk_rq_append_bio`, which can refuse with EINVAL)
  * and a new bio starts with that piece.
  */
-function buildBios(pieces: readonly Piece[], limits: QueueLimits): BioBuildResult {
+function buildBios(pieces: PieceSource, limits: QueueLimits): BioBuildResult {
   const bios: Bvec[][] = [];
   let requestBytes = 0;
   let requestSegments = 0;
   let index = 0;
-  while (index < pieces.length) {
-    const capacity = Math.min(pagesLeft(pieces, index), BIO_MAX_VECS);
+  while (index < pieces.count) {
+    const capacity = Math.min(pieces.count - index, BIO_MAX_VECS);
     const bio: Bvec[] = [];
     let bioBytes = 0;
-    while (index < pieces.length) {
-      const piece = pieces[index]!;
+    while (index < pieces.count) {
+      const piece = pieces.at(index);
       if (!bioAddHwPage(bio, bioBytes, piece, limits, capacity)) break;
       bioBytes += piece.length;
       index++;
@@ -212,13 +283,23 @@ function buildBios(pieces: readonly Piece[], limits: QueueLimits): BioBuildResul
       return {
         ok: false,
         errno: 'EINVAL',
+        id: 'bio-page-does-not-fit',
         rule: 'a page does not fit even into an empty bio (bio_add_hw_page refuses it)',
       };
     }
     const previous = bios[bios.length - 1]?.at(-1);
-    if (previous !== undefined) {
-      const refusal = backMergeRefusal(limits, requestBytes, requestSegments, previous, bio, bioBytes);
-      if (refusal !== undefined) return { ok: false, errno: 'EINVAL', rule: refusal };
+    const requestFirst = bios[0]?.[0];
+    if (previous !== undefined && requestFirst !== undefined) {
+      const refusal = backMergeRefusal(
+        limits,
+        requestFirst,
+        requestBytes,
+        requestSegments,
+        previous,
+        bio,
+        bioBytes,
+      );
+      if (refusal !== undefined) return { ok: false, errno: 'EINVAL', ...refusal };
     }
     bios.push(bio);
     requestBytes += bioBytes;
@@ -234,7 +315,8 @@ export function mapUserPages(
   mapping: PageFrameMapping,
   pageSize: number,
 ): BioBuildResult {
-  return buildBios([...userPieces(iovecs, mapping, pageSize)], limits);
+  const pieces = [...userPieces(iovecs, mapping, pageSize)];
+  return buildBios({ count: pieces.length, at: (i) => pieces[i]! }, limits);
 }
 
 /**
@@ -252,16 +334,22 @@ export function mapCopyPages(
     return {
       ok: false,
       errno: 'ENOMEM',
+      id: 'sg-buffer-too-small',
       rule: 'the sg buffer has fewer pages than the transfer needs (bio_copy_user_iov with rq_map_data)',
     };
   }
-  const pieces: Piece[] = [];
-  for (let offset = 0; offset < length; offset += pageSize) {
-    pieces.push({
-      physicalAddress: copyTargetPhysicalAddress(target, offset, pageSize),
-      length: Math.min(pageSize, length - offset),
-      requestOffset: offset,
-    });
-  }
+  // bio_copy_user_iov adds whole pages at offset 0 (map_data->offset is 0 for sg).
+  const pieces: PieceSource = {
+    count: Math.ceil(length / pageSize),
+    at: (i) => {
+      const offset = i * pageSize;
+      return {
+        physicalAddress: copyTargetPhysicalAddress(target, offset, pageSize),
+        pageOffset: 0,
+        length: Math.min(pageSize, length - offset),
+        requestOffset: offset,
+      };
+    },
+  };
   return buildBios(pieces, limits);
 }

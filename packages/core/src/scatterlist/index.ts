@@ -4,6 +4,7 @@
  * Linux 6.1 builds them; plus splitting of large transfers.
  * @module
  */
+export * from './atapi.js';
 export * from './bio-builder.js';
 export * from './chain.js';
 export * from './copy-decision.js';
@@ -11,3 +12,4 @@ export * from './iovec.js';
 export * from './map-sg.js';
 export * from './plan.js';
 export * from './split.js';
+export * from './transfer-rules.js';

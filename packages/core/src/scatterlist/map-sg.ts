@@ -18,6 +18,8 @@ export interface ScatterlistSegment {
   readonly pageOffset: number;
   /** Offset of its first byte in the request's data stream. */
   readonly requestOffset: number;
+  /** The ATAPI DMA drain entry `scsi_alloc_sgtables` appends (not request data). */
+  readonly drain?: true;
 }
 
 /**

@@ -2,8 +2,7 @@
  * Constants of the sg_io_v4 (bsg, sg v4) and sg_io_hdr (sg v3) interfaces.
  *
  * Values from Linux 6.1 include/uapi/linux/bsg.h and include/scsi/sg.h, plus the
- * out-of-tree sg v4 driver's additions (sg3_utils testing/uapi_sg.h, sg 4.0.47),
- * kernel-facts §1.4 and §6.
+ * out-of-tree sg v4 driver's additions (sg3_utils testing/uapi_sg.h, sg 4.0.47).
  * @module
  */
 

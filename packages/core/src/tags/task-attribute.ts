@@ -1,6 +1,5 @@
 /**
- * SCSI task attributes (SAM-6 8.6) and how each transport encodes them (kernel-facts §6,
- * Linux 6.1 headers: include/linux/usb/uas.h, include/scsi/fc/fc_fcp.h, include/scsi/libsas.h,
+ * SCSI task attributes (SAM-6 8.6) and how each transport encodes them (Linux 6.1 headers: include/linux/usb/uas.h, include/scsi/fc/fc_fcp.h, include/scsi/libsas.h,
  * include/scsi/iscsi_proto.h, include/uapi/linux/virtio_scsi.h, include/scsi/scsi_status.h
  * for the SPI queue-tag messages, include/target/target_core_base.h for LIO).
  * @module

@@ -1,6 +1,6 @@
 /**
  * Task management functions (SAM-6 7) and their codes on each transport
- * (kernel-facts §6; Linux 6.1 include/scsi/sas.h, include/scsi/srp.h, include/scsi/fc/fc_fcp.h,
+ * (Linux 6.1 include/scsi/sas.h, include/scsi/srp.h, include/scsi/fc/fc_fcp.h,
  * include/scsi/iscsi_proto.h, include/target/target_core_base.h, include/uapi/linux/virtio_scsi.h).
  * @module
  */

@@ -13,6 +13,9 @@ export type LabUser = 'root' | 'nobody';
 /** The unprivileged identity: Debian's `nobody`/`nogroup`, uid and gid 65534. */
 export const NOBODY_ID = 65534;
 
+/** Where the guest mounts the control share inside the chroot (`command.sh`, compiled probes). */
+export const GUEST_CONTROL_DIR = '/run/sgv4-lab/ctl';
+
 /** Where the guest mounts the results share inside the chroot; also `$SGV4_LAB_RESULTS`. */
 export const GUEST_RESULTS_DIR = '/run/sgv4-lab/results';
 

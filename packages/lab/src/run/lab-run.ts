@@ -5,7 +5,9 @@
  * @module
  */
 import {
+  chmodSync,
   closeSync,
+  copyFileSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -19,12 +21,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { LabGuestError, LabTimeoutError } from '../errors.js';
+import { LAB_PROBES_ENV } from '../guest/probes.js';
 import { type LabGuestConfig, type LabGuestOptions, resolveGuestConfig } from '../guest-config.js';
 import { GUEST_INIT_SCRIPT } from '../guest-init-script.js';
 import { defaultLabCacheDir, ensureInitramfs, LAB_MODULES } from '../host/initramfs.js';
+import { ensureLabProbes, LAB_PROBES } from '../host/probes.js';
 import { type LabHost, requireLabHost } from '../host/requirements.js';
 import { type LabProgress, type ProgressStep, SILENT_PROGRESS } from '../progress.js';
-import { commandScript, guestBaseEnvironment, type LabUser, labEnvFile } from './command-script.js';
+import {
+  commandScript,
+  GUEST_CONTROL_DIR,
+  guestBaseEnvironment,
+  type LabUser,
+  labEnvFile,
+} from './command-script.js';
 import { qemuArguments } from './qemu-arguments.js';
 import { spawnQemu } from './qemu-process.js';
 
@@ -56,6 +66,11 @@ export interface LabRunOptions extends LabGuestOptions {
   readonly cacheDir?: string;
   /** Keep the run directory (console log, control files) even on success (default false). */
   readonly keepRunDir?: boolean;
+  /**
+   * Compile the lab's C probes on the host (cached) and hand them to the guest in the
+   * control share, named by `$SGV4_LAB_PROBES` (default false).
+   */
+  readonly probes?: boolean;
 }
 
 /** What a run returns. */
@@ -108,13 +123,24 @@ export async function runInLab(options: LabRunOptions): Promise<LabRunResult> {
   const interactive = options.interactive === true;
   const argv = options.command ?? (interactive ? defaultShell() : undefined);
   if (!argv || argv.length === 0) throw new LabGuestError('no command to run', undefined);
+  const probeEnv: Record<string, string> = {};
+  if (options.probes === true) {
+    const build = await progress.step('compiling the lab probes', async () => ensureLabProbes({ cacheDir }));
+    const target = join(controlDir, 'probes');
+    mkdirSync(target);
+    for (const name of LAB_PROBES) {
+      copyFileSync(join(build.dir, name), join(target, name));
+      chmodSync(join(target, name), 0o755);
+    }
+    probeEnv[LAB_PROBES_ENV] = `${GUEST_CONTROL_DIR}/probes`;
+  }
   writeFileSync(join(controlDir, 'lab.env'), labEnvFile(config, interactive ? 'shell' : 'run'));
   writeFileSync(
     join(controlDir, 'command.sh'),
     commandScript({
       argv,
       cwd: options.cwd ?? process.cwd(),
-      env: { ...guestBaseEnvironment(config), ...options.env },
+      env: { ...guestBaseEnvironment(config), ...probeEnv, ...options.env },
       user: options.user ?? 'root',
     }),
   );

@@ -1,6 +1,6 @@
 /*
- * sg-transfer-probe: drives the real sg driver for the @sgv4/core transfer
- * conformance tests (packages/core/test/transfer*.lab.test.ts).
+ * sg-transfer-probe: drives the real sg driver for the lab's transfer and reserve
+ * conformance areas (packages/lab/src/conformance).
  *
  * Usage: sg-transfer-probe /dev/sgN < script
  * Each stdin line is one operation; each produces one JSON line on stdout:
@@ -94,7 +94,7 @@ int main(int argc, char **argv) {
     perror("mmap arena");
     return 1;
   }
-  memset(arena, 0x5a, ARENA_BYTES);
+  /* No pre-fill: touching 16 MiB costs a fault per page, slow under TCG; pages fault in on use. */
   char line[256];
   while (fgets(line, sizeof line, stdin)) {
     char op[16];

@@ -1,8 +1,9 @@
 /*
- * Lab probe for sense.lab.test.ts: sends one CDB with SG_IO (sg v3, struct sg_io_hdr) to an
- * sg node and prints the outcome on one line:
- *   errno=E status=0xSS host=0xHH driver=0xDD sb_len=N sense=<hex>
- * Usage: sense-capture-probe /dev/sgN <in-length> <cdb hex bytes...>
+ * sense-capture-probe: the lab's sense conformance area (packages/lab/src/conformance)
+ * sends one CDB with SG_IO (sg v3, struct sg_io_hdr) to an sg node and prints the outcome
+ * on one line:
+ *   errno=E status=0xSS host=0xHH driver=0xDD info=0xII sb_len=N sense=<hex>
+ * Usage: sense-capture-probe /dev/sgN <in-length> <mx_sb_len> <cdb hex bytes...>
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,15 +15,17 @@
 #include <unistd.h>
 
 int main(int argc, char **argv) {
-  if (argc < 4) {
-    fprintf(stderr, "usage: %s DEVICE IN_LEN CDB...\n", argv[0]);
+  if (argc < 5) {
+    fprintf(stderr, "usage: %s DEVICE IN_LEN MX_SB_LEN CDB...\n", argv[0]);
     return 2;
   }
   unsigned char cdb[32];
-  int cdb_len = argc - 3;
+  int cdb_len = argc - 4;
   if (cdb_len > 32) return 2;
-  for (int i = 0; i < cdb_len; i++) cdb[i] = (unsigned char)strtoul(argv[3 + i], NULL, 16);
+  for (int i = 0; i < cdb_len; i++) cdb[i] = (unsigned char)strtoul(argv[4 + i], NULL, 16);
   int in_len = atoi(argv[2]);
+  int mx_sb_len = atoi(argv[3]);
+  if (mx_sb_len < 0 || mx_sb_len > 96) return 2;
   unsigned char *data = calloc(1, in_len > 0 ? (size_t)in_len : 1);
   unsigned char sense[96];
   memset(sense, 0, sizeof sense);
@@ -39,12 +42,12 @@ int main(int argc, char **argv) {
   h.dxfer_direction = in_len > 0 ? SG_DXFER_FROM_DEV : SG_DXFER_NONE;
   h.dxfer_len = (unsigned int)(in_len > 0 ? in_len : 0);
   h.dxferp = data;
-  h.mx_sb_len = sizeof sense;
+  h.mx_sb_len = (unsigned char)mx_sb_len;
   h.sbp = sense;
   h.timeout = 20000;
   int rc = ioctl(fd, SG_IO, &h);
-  printf("errno=%d status=0x%02x host=0x%02x driver=0x%02x sb_len=%d sense=", rc < 0 ? errno : 0, h.status,
-         h.host_status, h.driver_status, h.sb_len_wr);
+  printf("errno=%d status=0x%02x host=0x%02x driver=0x%02x info=0x%02x sb_len=%d sense=", rc < 0 ? errno : 0,
+         h.status, h.host_status, h.driver_status, h.info, h.sb_len_wr);
   for (int i = 0; i < h.sb_len_wr; i++) printf("%02x", sense[i]);
   printf("\n");
   close(fd);

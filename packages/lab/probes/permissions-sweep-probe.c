@@ -1,5 +1,6 @@
 /*
- * Permission sweep probe for permissions.lab.test.ts.
+ * Permission sweep probe for the lab's permissions conformance area
+ * (packages/lab/src/conformance).
  *
  * Opens an sg node and a bsg node O_RDONLY, sends one CDB per opcode 0x00..0xff through
  * SG_IO on each (sg: v3 sg_io_hdr, bsg: v4 sg_io_v4) and prints one JSON line per
