@@ -7,6 +7,7 @@
  */
 import {
   decidePermission,
+  errnoFromName,
   explainPermission,
   type PermissionDecision,
   PermissionDeniedError,
@@ -22,12 +23,6 @@ export interface PermissionCheckOptions {
   /** A table other than the policy's default. */
   readonly table?: PermissionTable;
 }
-
-const ERRNO: Readonly<Record<NonNullable<PermissionDecision['errno']>, number>> = {
-  EPERM: 1,
-  EBADF: 9,
-  ENOTTY: 25,
-};
 
 /**
  * A command the kernel refuses, predicted by the pre-check (`predicted: true`) or reported by
@@ -51,7 +46,7 @@ export class CommandPermissionError extends PermissionDeniedError {
         : explainPermission(decision);
     super(
       `${location}: ${sentence}`,
-      predicted ? ERRNO[decision.errno ?? 'EPERM'] : 1,
+      predicted ? (errnoFromName(decision.errno ?? 'EPERM') ?? 1) : 1,
       cause === undefined ? {} : { cause },
     );
     this.decision = decision;
