@@ -169,7 +169,6 @@ export class KernelTransport implements Transport {
 
   submit(request: TransportRequest): Promise<TransportResult> {
     try {
-      const sense = new Uint8Array(request.maxSenseLength);
       let node = this.#node;
       let queued = this.#queued;
       let mmapLength: number | undefined;
@@ -184,7 +183,7 @@ export class KernelTransport implements Transport {
         dataIn = null;
         dataOut = null;
       }
-      const header = encodeFrame(request, {
+      const { header, sense } = encodeFrame(request, {
         packId: Number(request.tag & 0x7fff_ffffn),
         tagInHeader: this.kind === 'bsg',
         ...(mmapLength !== undefined ? { mmapLength } : {}),

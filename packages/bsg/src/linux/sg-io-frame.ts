@@ -65,14 +65,23 @@ export interface FrameOptions {
   readonly mmapLength?: number;
 }
 
+/** A request's header and its sense buffer, cut from one allocation. */
+export interface Frame {
+  /** The 160-byte sg_io_v4. */
+  readonly header: Uint8Array;
+  /** The sense buffer (max_response_len bytes). */
+  readonly sense: Uint8Array;
+}
+
 /**
- * The header for `request`: protocol SCSI, subprotocol command; queue position as BSG_FLAG_Q_AT_*
- * (the same bits as SG_FLAG_Q_AT_*); SG_FLAG_DIRECT_IO for `direct`, SG_FLAG_MMAP_IO for `mmap`
- * (sg's sg_io_hdr flags, passed through by the v3 down-conversion).
+ * The header for `request` and its sense buffer: protocol SCSI, subprotocol command; queue
+ * position as BSG_FLAG_Q_AT_* (the same bits as SG_FLAG_Q_AT_*); SG_FLAG_DIRECT_IO for `direct`,
+ * SG_FLAG_MMAP_IO for `mmap` (sg's sg_io_hdr flags, passed through by the v3 down-conversion).
  */
-export function encodeFrame(request: TransportRequest, options: FrameOptions): Uint8Array {
-  const bytes = new Uint8Array(SG_IO_V4_SIZE);
-  const view = new DataView(bytes.buffer);
+export function encodeFrame(request: TransportRequest, options: FrameOptions): Frame {
+  const memory = new ArrayBuffer(SG_IO_V4_SIZE + request.maxSenseLength);
+  const bytes = new Uint8Array(memory, 0, SG_IO_V4_SIZE);
+  const view = new DataView(memory, 0, SG_IO_V4_SIZE);
   view.setInt32(AT.guard, SG_IO_V4_GUARD, true);
   view.setUint32(AT.requestLen, request.cdb.length, true);
   if (options.tagInHeader) view.setBigUint64(AT.requestTag, request.tag, true);
@@ -96,7 +105,7 @@ export function encodeFrame(request: TransportRequest, options: FrameOptions): U
   if (request.transfer === 'direct') flags |= SG_FLAG_DIRECT_IO;
   else if (request.transfer === 'mmap') flags |= SG_FLAG_MMAP_IO;
   view.setUint32(AT.flags, flags, true);
-  return bytes;
+  return { header: bytes, sense: new Uint8Array(memory, SG_IO_V4_SIZE, request.maxSenseLength) };
 }
 
 /** The outputs of a completed header; `sense` is the buffer the kernel wrote response_len bytes into. */
