@@ -32,7 +32,7 @@ import type {
 import { blockCapabilities, bsgCapabilities, sgCapabilities } from './kernel-capabilities.js';
 import { KernelNode, type NodeData } from './native-node.js';
 import { Capability, hasCapability } from './process-capabilities.js';
-import { decodeFrameResult, encodeFrame } from './sg-io-frame.js';
+import { decodeFrameResult, encodeFrame, type Frame, FramePool } from './sg-io-frame.js';
 import { deviceNodes, queueLimitsOf, type SysfsRoots, scsiDeviceOfNode } from './sysfs.js';
 
 const PAGE_SIZE = 4096;
@@ -53,7 +53,9 @@ export class KernelTransport implements Transport {
   readonly #node: KernelNode;
   readonly #queued: boolean;
   readonly #roots: SysfsRoots;
-  readonly #inFlight = new Set<Promise<unknown>>();
+  readonly #frames = new FramePool();
+  #inFlight = 0;
+  #idle: (() => void) | undefined;
   readonly #reserves = new Map<ArrayBufferLike, MappedReserve>();
   #closing: Promise<void> | undefined;
 
@@ -183,22 +185,36 @@ export class KernelTransport implements Transport {
         dataIn = null;
         dataOut = null;
       }
-      const { header, sense } = encodeFrame(request, {
-        packId: Number(request.tag & 0x7fff_ffffn),
+      const frame = this.#frames.acquire();
+      encodeFrame(frame, request, {
+        packId: Number(request.tag) & 0x7fff_ffff,
         tagInHeader: this.kind === 'bsg',
         ...(mmapLength !== undefined ? { mmapLength } : {}),
       });
       const sent = queued
-        ? node.queue(header, request.cdb, sense, dataOut, dataIn)
-        : node.sgIo(header, request.cdb, sense, dataOut, dataIn);
-      const result = sent.then(() => decodeFrameResult(header, sense));
-      this.#inFlight.add(result);
-      const forget = () => this.#inFlight.delete(result);
-      result.then(forget, forget);
-      return result;
+        ? node.queue(frame.header, request.cdb, frame.sense, dataOut, dataIn)
+        : node.sgIo(frame.header, request.cdb, frame.sense, dataOut, dataIn);
+      this.#inFlight++;
+      return sent.then(
+        () => {
+          const result = decodeFrameResult(frame);
+          this.#settled(frame);
+          return result;
+        },
+        (error: unknown) => {
+          this.#settled(frame);
+          throw error;
+        },
+      );
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /** A request left the kernel: its frame is free again; close() waits for the last one. */
+  #settled(frame: Frame): void {
+    this.#frames.release(frame);
+    if (--this.#inFlight === 0) this.#idle?.();
   }
 
   #reserveOf(data: DataBuffer | undefined): MappedReserve {
@@ -296,7 +312,12 @@ export class KernelTransport implements Transport {
     this.#node.close();
     for (const r of this.#reserves.values()) r.node.close();
     this.#reserves.clear();
-    this.#closing = Promise.allSettled([...this.#inFlight]).then(() => undefined);
+    this.#closing =
+      this.#inFlight === 0
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            this.#idle = resolve;
+          });
     return this.#closing;
   }
 

@@ -65,29 +65,61 @@ export interface FrameOptions {
   readonly mmapLength?: number;
 }
 
-/** A request's header and its sense buffer, cut from one allocation. */
+/** Bytes of sense a frame can take: sg_io_hdr.mx_sb_len is a u8. */
+const FRAME_SENSE = 255;
+
+/**
+ * A request's header and sense buffer, cut from one allocation and reused from request to
+ * request ({@link FramePool}): a frame belongs to one request from submission until its result
+ * is decoded (the native layer writes into it until then).
+ */
 export interface Frame {
   /** The 160-byte sg_io_v4. */
   readonly header: Uint8Array;
-  /** The sense buffer (max_response_len bytes). */
+  /** A view of the header. */
+  readonly view: DataView;
+  /** The sense buffer (up to 255 bytes; max_response_len says how many the kernel may write). */
   readonly sense: Uint8Array;
 }
 
+/** Frames of finished requests, ready for the next ones (no allocation in steady state). */
+export class FramePool {
+  readonly #free: Frame[] = [];
+
+  /** A zeroed frame. */
+  acquire(): Frame {
+    const frame = this.#free.pop();
+    if (frame !== undefined) {
+      frame.header.fill(0);
+      return frame;
+    }
+    const memory = new ArrayBuffer(SG_IO_V4_SIZE + FRAME_SENSE);
+    return {
+      header: new Uint8Array(memory, 0, SG_IO_V4_SIZE),
+      view: new DataView(memory, 0, SG_IO_V4_SIZE),
+      sense: new Uint8Array(memory, SG_IO_V4_SIZE, FRAME_SENSE),
+    };
+  }
+
+  /** Gives a frame back once its result is decoded (or its request failed). */
+  release(frame: Frame): void {
+    if (this.#free.length < 64) this.#free.push(frame);
+  }
+}
+
 /**
- * The header for `request` and its sense buffer: protocol SCSI, subprotocol command; queue
+ * Writes the header for `request` into `frame`: protocol SCSI, subprotocol command; queue
  * position as BSG_FLAG_Q_AT_* (the same bits as SG_FLAG_Q_AT_*); SG_FLAG_DIRECT_IO for `direct`,
  * SG_FLAG_MMAP_IO for `mmap` (sg's sg_io_hdr flags, passed through by the v3 down-conversion).
  */
-export function encodeFrame(request: TransportRequest, options: FrameOptions): Frame {
-  const memory = new ArrayBuffer(SG_IO_V4_SIZE + request.maxSenseLength);
-  const bytes = new Uint8Array(memory, 0, SG_IO_V4_SIZE);
-  const view = new DataView(memory, 0, SG_IO_V4_SIZE);
+export function encodeFrame(frame: Frame, request: TransportRequest, options: FrameOptions): void {
+  const view = frame.view;
   view.setInt32(AT.guard, SG_IO_V4_GUARD, true);
   view.setUint32(AT.requestLen, request.cdb.length, true);
   if (options.tagInHeader) view.setBigUint64(AT.requestTag, request.tag, true);
   view.setUint32(AT.requestPriority, request.priority, true);
   view.setUint32(AT.requestExtra, options.packId >>> 0, true);
-  view.setUint32(AT.maxResponseLen, request.maxSenseLength, true);
+  view.setUint32(AT.maxResponseLen, Math.min(request.maxSenseLength, FRAME_SENSE), true);
   if (options.mmapLength !== undefined) {
     view.setUint32(request.dataOut !== undefined ? AT.doutXferLen : AT.dinXferLen, options.mmapLength, true);
   } else {
@@ -105,18 +137,17 @@ export function encodeFrame(request: TransportRequest, options: FrameOptions): F
   if (request.transfer === 'direct') flags |= SG_FLAG_DIRECT_IO;
   else if (request.transfer === 'mmap') flags |= SG_FLAG_MMAP_IO;
   view.setUint32(AT.flags, flags, true);
-  return { header: bytes, sense: new Uint8Array(memory, SG_IO_V4_SIZE, request.maxSenseLength) };
 }
 
-/** The outputs of a completed header; `sense` is the buffer the kernel wrote response_len bytes into. */
-export function decodeFrameResult(bytes: Uint8Array, sense: Uint8Array): TransportResult {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const senseLength = Math.min(view.getUint32(AT.responseLen, true), sense.length);
+/** The outputs of a completed frame; the sense bytes are copied out, so the frame can be reused. */
+export function decodeFrameResult(frame: Frame): TransportResult {
+  const view = frame.view;
+  const senseLength = Math.min(view.getUint32(AT.responseLen, true), frame.sense.length);
   return {
     status: view.getUint32(AT.deviceStatus, true),
     hostStatus: view.getUint32(AT.transportStatus, true),
     driverStatus: view.getUint32(AT.driverStatus, true),
-    sense: senseLength === 0 ? EMPTY : sense.subarray(0, senseLength),
+    sense: senseLength === 0 ? EMPTY : frame.sense.slice(0, senseLength),
     dinResid: view.getInt32(AT.dinResid, true),
     doutResid: view.getInt32(AT.doutResid, true),
     durationMs: view.getUint32(AT.duration, true),
