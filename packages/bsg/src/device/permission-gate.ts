@@ -45,10 +45,12 @@ export class CommandPermissionError extends PermissionDeniedError {
         ? `the kernel refused ${decision.command.name} with EPERM although ${decision.table} allows it here (${decision.rule}): the running kernel's filter differs from the model, or the file's credentials changed since open (sg_check_file_access)`
         : explainPermission(decision);
     super(
-      `${location}: ${sentence}`,
+      sentence,
       predicted ? (errnoFromName(decision.errno ?? 'EPERM') ?? 1) : 1,
       cause === undefined ? {} : { cause },
     );
+    // The message names the node; `explanation` stays the model's sentence.
+    this.message = `${location}: ${this.message}`;
     this.decision = decision;
     this.location = location;
     this.predicted = predicted;
