@@ -7,6 +7,25 @@
  * `list()` of every device, and tracing through `node:diagnostics_channel`.
  * @module
  */
+// The vocabulary a device program needs, from the core, so one import does: the error family and
+// its exit statuses, result categories, task attributes and task management functions.
+export {
+  AbortedError,
+  DeviceError,
+  ExitStatus,
+  InvalidFieldError,
+  MalformedDataError,
+  NotSupportedError,
+  OsError,
+  PermissionDeniedError,
+  ResultCategory,
+  Sgv4Error,
+  TagCollisionError,
+  TaskAttribute,
+  TaskManagementFunction,
+  TimeoutError,
+  TransportError,
+} from '@sgv4/core';
 export * from './commands/block-io.js';
 export * from './commands/capacity.js';
 export type { ScsiCommand } from './commands/command.js';
