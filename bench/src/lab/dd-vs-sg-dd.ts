@@ -10,7 +10,8 @@
  * times (default 3) and the best run counts, for ours and the peers alike.
  *
  * Goals (issue 13): sgv4 dd --qd 1 >= 0.9x sg_dd, and sgv4 dd --qd 16 >= 1.0x sgp_dd thr=4, in
- * each profile and size. Output: JSON on stdout and `$SGV4_LAB_RESULTS/dd-vs-sg-dd.json`.
+ * each profile and size. Output: JSON on stdout and `dd-vs-sg-dd.json` in `$SGV4_LAB_RESULTS`
+ * and `$SGV4_BENCH_RESULTS` when set (`ratios` ours/peer, > 1 = faster, and `goals`).
  * @module
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -154,32 +155,56 @@ function main(): void {
     setKnob('delay', original.delay);
   }
   const ratio = (a: Run, b: Run) => Number((a.mbPerSec / b.mbPerSec).toFixed(3));
+  const label = (run: Run, c: Case) => `${run.tool} (${c.profile}, ${c.size})`;
+  const ratios = cases.flatMap((c) => [
+    {
+      path: label(c.qd1, c),
+      peer: `sg_dd (${c.profile}, ${c.size})`,
+      ratio: ratio(c.qd1, c.sgDd),
+      metric: 'MB/s',
+    },
+    {
+      path: label(c.qd16, c),
+      peer: `sgp_dd thr=4 (${c.profile}, ${c.size})`,
+      ratio: ratio(c.qd16, c.sgpDd),
+      metric: 'MB/s',
+    },
+  ]);
   const goals = cases
     .flatMap((c) => [
       {
         goal: `sgv4 dd --qd 1 >= 0.9x sg_dd (${c.profile}, ${c.size})`,
         min: 0.9,
         ratio: ratio(c.qd1, c.sgDd),
+        path: label(c.qd1, c),
+        peer: `sg_dd (${c.profile}, ${c.size})`,
       },
       {
         goal: `sgv4 dd --qd 16 >= 1.0x sgp_dd thr=4 (${c.profile}, ${c.size})`,
         min: 1.0,
         ratio: ratio(c.qd16, c.sgpDd),
+        path: label(c.qd16, c),
+        peer: `sgp_dd thr=4 (${c.profile}, ${c.size})`,
       },
     ])
     .map((g) => ({ ...g, met: g.ratio >= g.min }));
   const result = {
     suite: 'dd-vs-sg-dd',
+    description:
+      'sgv4 dd (device API) vs sg_dd and sgp_dd thr=4 reading /dev/sg0 to /dev/null, two scsi_debug profiles, 4 KiB and 512 KiB',
     kernel: execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim(),
+    date: new Date().toISOString(),
     repeat: REPEAT,
     note: 'one lab boot under TCG; MB/s of the copy itself (start-up excluded) for every tool; best of `repeat` runs each',
     cases,
+    ratios,
     goals,
   };
   const json = `${JSON.stringify(result, null, 2)}\n`;
   process.stdout.write(json);
-  const share = process.env.SGV4_LAB_RESULTS;
-  if (share !== undefined && share !== '') writeFileSync(join(share, 'dd-vs-sg-dd.json'), json);
+  for (const dir of [process.env.SGV4_LAB_RESULTS, process.env.SGV4_BENCH_RESULTS]) {
+    if (dir !== undefined && dir !== '') writeFileSync(join(dir, 'dd-vs-sg-dd.json'), json);
+  }
 }
 
 main();
