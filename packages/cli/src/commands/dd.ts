@@ -125,6 +125,7 @@ export const ddCommand: Command = {
             seek: ops.seek,
             qd,
             ...(mappedFrom ? { mappedFrom } : {}),
+            bufferFrom: input.kind === 'device' ? input : output,
           },
           progress,
         );

@@ -23,6 +23,8 @@ export interface CopyPlan {
   readonly qd: number;
   /** Take slot buffers from this end's mmap-ed reserve (mmap mode). */
   readonly mappedFrom?: DdEndpoint;
+  /** Otherwise from this end's own memory (a device end: zero-copy where the transport has it). */
+  readonly bufferFrom?: DdEndpoint;
 }
 
 /** How far a copy got. */
@@ -92,7 +94,9 @@ export async function runCopy(
   };
   const size = plan.bpt * plan.bs;
   const buffers = Array.from({ length: Math.max(1, Math.min(plan.qd, transfers)) }, () =>
-    plan.mappedFrom?.mapReservedBuffer ? plan.mappedFrom.mapReservedBuffer(size) : new Uint8Array(size),
+    plan.mappedFrom?.mapReservedBuffer
+      ? plan.mappedFrom.mapReservedBuffer(size)
+      : (plan.bufferFrom?.allocateBuffer?.(size) ?? new Uint8Array(size)),
   );
   await Promise.all(buffers.map((b) => slot(b)));
   if (failure !== undefined) throw failure;

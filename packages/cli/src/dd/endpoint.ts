@@ -28,6 +28,8 @@ export interface DdEndpoint {
   readonly mmap: boolean;
   /** mmap-ed sg reserve buffers for this end (mmap mode), when {@link DdEndpoint.mmap}. */
   mapReservedBuffer?(length: number): Uint8Array;
+  /** A buffer this end moves without a copy (the device's own memory), for a device end. */
+  allocateBuffer?(length: number): Uint8Array;
   /** Direct IO requested but done indirectly (sg: SG_INFO_DIRECT_IO not set), so far. */
   readonly dioIncomplete: number;
   /** SCSI commands sent, so far. */
@@ -109,6 +111,10 @@ class DeviceEndpoint implements DdEndpoint {
   }
 
   blocks = (): bigint => this.#total;
+
+  allocateBuffer(length: number): Uint8Array {
+    return this.#device.allocateBuffer(length);
+  }
 
   mapReservedBuffer(length: number): Uint8Array {
     const buffer = this.#device.mapReservedBuffer(length);
