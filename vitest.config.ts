@@ -10,6 +10,12 @@ export default defineConfig({
     projects: [
       // One project per package: its unit tests, run on the host.
       'packages/*/vitest.config.ts',
+      // The documentation's checks: doc-tests of the guides, the generated CLI reference.
+      'docs/vitest.config.ts',
+      // The example programs' own checks (their runs are host and lab tests).
+      'examples/vitest.config.ts',
+      // The benchmark report's reading and rendering (the benchmarks themselves never run in tests).
+      'bench/vitest.config.ts',
       ...(unitOnly ? [] : integrationProjects()),
     ],
   },
@@ -25,7 +31,11 @@ function integrationProjects() {
       resolve: { alias: sourceAliases },
       test: {
         name: 'host',
-        include: ['packages/*/test/**/*.host.test.ts'],
+        include: [
+          'packages/*/test/**/*.host.test.ts',
+          'docs/test/**/*.host.test.ts',
+          'examples/test/**/*.host.test.ts',
+        ],
         pool: 'forks',
         testTimeout: 300_000,
         hookTimeout: 300_000,
@@ -37,7 +47,11 @@ function integrationProjects() {
       resolve: { alias: sourceAliases },
       test: {
         name: 'lab',
-        include: ['packages/*/test/**/*.lab.test.ts'],
+        include: [
+          'packages/*/test/**/*.lab.test.ts',
+          'docs/test/**/*.lab.test.ts',
+          'examples/test/**/*.lab.test.ts',
+        ],
         pool: 'forks',
         // Under TCG emulation everything is several times slower than native.
         testTimeout: 120_000,

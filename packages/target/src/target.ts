@@ -244,7 +244,8 @@ export class ScsiTarget {
       throw new InvalidFieldError('task.priority', 'must be an integer in 0..15', task.priority);
     const lu = this.#units.get(lun);
     const check = this.#checks.get(lun) ?? this.#checks.get(0n);
-    const refusal = check?.check(task.dataOut?.length ?? 0, dataInLength, task.layout);
+    const refusal =
+      task.layout === null ? undefined : check?.check(task.dataOut?.length ?? 0, dataInLength, task.layout);
     if (refusal !== undefined)
       return Promise.resolve({ outcome: 'rejected', errno: refusal.errno, rule: refusal.rule });
     if (this.#closed) return Promise.resolve(this.#noUnit(task, dataInLength, true));

@@ -54,6 +54,10 @@ describe('QueueLimits check (core planTransfer)', () => {
     const ok = await target.execute(nexus, { ...cdb(256), dataInLength: 256 * 512 });
     expect(ok).toMatchObject({ outcome: 'completed', status: 0 });
     expect(reached()).toBe(1);
+    // No Linux path at all (layout null, e.g. the iSCSI portal): nothing to refuse.
+    const network = await target.execute(nexus, { ...cdb(512), dataInLength: tooBig, layout: null });
+    expect(network).toMatchObject({ outcome: 'completed', status: 0 });
+    expect(reached()).toBe(2);
     await target.close();
   });
 

@@ -14,6 +14,7 @@ import { rawCommand } from './raw.js';
 import { readCommand } from './read.js';
 import { readcapCommand } from './readcap.js';
 import { senseCommand } from './sense.js';
+import { targetCommand } from './target.js';
 import { turCommand } from './tur.js';
 import { writeCommand } from './write.js';
 
@@ -28,6 +29,7 @@ export const commands: readonly Command[] = [
   rawCommand,
   limitsCommand,
   planCommand,
+  targetCommand,
   // Device commands (@sgv4/bsg).
   listCommand,
   inquiryCommand,

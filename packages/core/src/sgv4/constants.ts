@@ -121,3 +121,77 @@ export const Sgv4Flag = {
 
 /** Alias of the POLLED spelling of {@link Sgv4Flag.HIPRI}. */
 export const SGV4_FLAG_POLLED = Sgv4Flag.HIPRI;
+
+/*
+ * ioctl request numbers of the sg driver (include/scsi/sg.h, Linux 6.1). They are plain
+ * numbers, not _IOC-encoded, and the same on every ABI. drivers/scsi/sg.c `sg_ioctl_common()`
+ * handles them; the block layer's scsi_ioctl() and bsg answer a few (SG_IO, SG_GET_VERSION_NUM,
+ * SG_GET/SET_RESERVED_SIZE, SG_GET/SET_TIMEOUT, SG_EMULATED_HOST).
+ */
+
+/** SG_SET_TIMEOUT: `*(int *)arg` is the default timeout in USER_HZ ticks (< 0 -> EIO). */
+export const SG_SET_TIMEOUT = 0x2201;
+/** SG_GET_TIMEOUT: the default timeout in USER_HZ ticks, as the ioctl's return value. */
+export const SG_GET_TIMEOUT = 0x2202;
+/** SG_EMULATED_HOST: 1 for an emulated host adapter (the host template's `emulated`). */
+export const SG_EMULATED_HOST = 0x2203;
+/** SG_SET_TRANSFORM: passed to the LLD (historically ide-scsi). */
+export const SG_SET_TRANSFORM = 0x2204;
+/** SG_GET_TRANSFORM: passed to the LLD. */
+export const SG_GET_TRANSFORM = 0x2205;
+/** SG_GET_COMMAND_Q: the fd's command queueing (0 or 1). */
+export const SG_GET_COMMAND_Q = 0x2270;
+/** SG_SET_COMMAND_Q: command queueing off (one outstanding request) or on (SG_MAX_QUEUE). */
+export const SG_SET_COMMAND_Q = 0x2271;
+/** SG_GET_RESERVED_SIZE: the reserved buffer's size, capped at max_sectors bytes. */
+export const SG_GET_RESERVED_SIZE = 0x2272;
+/** SG_SET_RESERVED_SIZE: rebuilds the fd's reserved buffer (EBUSY after mmap or while in use). */
+export const SG_SET_RESERVED_SIZE = 0x2275;
+/** SG_GET_SCSI_ID: fills a `struct sg_scsi_id`. */
+export const SG_GET_SCSI_ID = 0x2276;
+/** SG_SET_FORCE_LOW_DMA: accepted and ignored. */
+export const SG_SET_FORCE_LOW_DMA = 0x2279;
+/** SG_GET_LOW_DMA: always 0. */
+export const SG_GET_LOW_DMA = 0x227a;
+/** SG_SET_FORCE_PACK_ID: read() returns only the request whose pack_id it is given (-1 = any). */
+export const SG_SET_FORCE_PACK_ID = 0x227b;
+/** SG_GET_PACK_ID: pack_id of the first readable request, -1 when none. */
+export const SG_GET_PACK_ID = 0x227c;
+/** SG_GET_NUM_WAITING: completed requests waiting for read() (SG_IO's own excluded). */
+export const SG_GET_NUM_WAITING = 0x227d;
+/** SG_SET_DEBUG: the device's debug level. */
+export const SG_SET_DEBUG = 0x227e;
+/** SG_GET_SG_TABLESIZE: the queue's max_segments. */
+export const SG_GET_SG_TABLESIZE = 0x227f;
+/** SG_GET_VERSION_NUM: 30536 for sg 3.5.36 (Linux 6.1); bsg and block devices answer 30527. */
+export const SG_GET_VERSION_NUM = 0x2282;
+/** SG_NEXT_CMD_LEN: CDB length of the next sg_header (v2) write() (> 252 -> ENOMEM). */
+export const SG_NEXT_CMD_LEN = 0x2283;
+/** SG_SCSI_RESET: an SG_SCSI_RESET_* value (needs CAP_SYS_ADMIN and CAP_SYS_RAWIO). */
+export const SG_SCSI_RESET = 0x2284;
+/** SG_IO: submit an sg_io_hdr and wait for it (like write() then read()). */
+export const SG_IO = 0x2285;
+/** SG_GET_REQUEST_TABLE: SG_MAX_QUEUE `struct sg_req_info` entries. */
+export const SG_GET_REQUEST_TABLE = 0x2286;
+/** SG_SET_KEEP_ORPHAN: 1 keeps an interrupted SG_IO's reply for read(); 0 (default) drops it. */
+export const SG_SET_KEEP_ORPHAN = 0x2287;
+/** SG_GET_KEEP_ORPHAN. */
+export const SG_GET_KEEP_ORPHAN = 0x2288;
+/** SG_GET_ACCESS_COUNT: a fake count (1 while the device exists). */
+export const SG_GET_ACCESS_COUNT = 0x2289;
+
+/** SG_SCSI_RESET argument: no reset (reports whether one is in progress). */
+export const SG_SCSI_RESET_NOTHING = 0;
+/** SG_SCSI_RESET argument: logical unit reset (escalates unless SG_SCSI_RESET_NO_ESCALATE). */
+export const SG_SCSI_RESET_DEVICE = 1;
+/** SG_SCSI_RESET argument: bus reset. */
+export const SG_SCSI_RESET_BUS = 2;
+/** SG_SCSI_RESET argument: host adapter reset. */
+export const SG_SCSI_RESET_HOST = 3;
+/** SG_SCSI_RESET argument: target reset. */
+export const SG_SCSI_RESET_TARGET = 4;
+/** SG_SCSI_RESET flag (OR-able): do not escalate a failed reset to the next level. */
+export const SG_SCSI_RESET_NO_ESCALATE = 0x100;
+
+/** SG_MAX_QUEUE: requests one sg fd may have outstanding (queued, done or being read). */
+export const SG_MAX_QUEUE = 16;

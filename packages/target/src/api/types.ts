@@ -59,8 +59,12 @@ export interface TaskRequest {
   readonly dataOut?: Uint8Array;
   /** Expected data-in transfer length (the initiator's buffer); default 0. */
   readonly dataInLength?: number;
-  /** Data layout for the QueueLimits check; omitted = a flat page-aligned buffer. */
-  readonly layout?: DataLayout;
+  /**
+   * Data layout for the QueueLimits check; omitted = a flat page-aligned buffer. `null`: the
+   * command does not come through a Linux pass-through path at all (a network transport such
+   * as the iSCSI portal, whose own negotiated limits bound it), so there is nothing to check.
+   */
+  readonly layout?: DataLayout | null;
 }
 
 /** The task completed with a status (SAM-6 5.3 service response TASK COMPLETE). */
