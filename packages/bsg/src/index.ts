@@ -45,6 +45,7 @@ export { CommandPermissionError, type PermissionCheckOptions } from './device/pe
 export type { DeviceRequest, DeviceResponse, RequestOptions, SubmittedRequest } from './device/request.js';
 export { type EmuLocation, parseEmuLocation } from './emu/emu-location.js';
 export { EmuTransport, type EmuTransportOptions, emuTransportFactory } from './emu/emu-transport.js';
+export { IscsiTransport, iscsiTransportFactory } from './iscsi/iscsi-transport.js';
 export type { SysfsRoots } from './linux/sysfs.js';
 export { type ListedDevice, list } from './list.js';
 export { TRACE_CHANNELS, type TraceEvent } from './tracing.js';
@@ -58,7 +59,9 @@ export {
 export type * from './transport/transport.js';
 
 import { emuTransportFactory } from './emu/emu-transport.js';
+import { iscsiTransportFactory } from './iscsi/iscsi-transport.js';
 import { registerTransport } from './transport/registry.js';
 
-// `emu:` is built in: the embedded target needs no device, no root and no guest.
+// Built in: `emu:` (the embedded target: no device, no root, no guest) and `iscsi://`.
 registerTransport(emuTransportFactory);
+registerTransport(iscsiTransportFactory);

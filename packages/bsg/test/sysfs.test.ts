@@ -109,8 +109,8 @@ describe('transport registry', () => {
   });
 
   it('opens registered schemes and names the package for a missing one', async () => {
-    expect(() => transportFactory('iscsi')).toThrow(/import '@sgv4\/iscsi'/);
-    await expect(open('iscsi://127.0.0.1/iqn.x/1')).rejects.toBeInstanceOf(NotSupportedError);
+    expect(() => transportFactory('nvmeof')).toThrow(/registered: emu:, iscsi:/);
+    await expect(open('nvmeof://127.0.0.1/nqn.x/1')).rejects.toBeInstanceOf(NotSupportedError);
     const factory = {
       scheme: 'test',
       description: 'scripted',

@@ -8,10 +8,8 @@ import type { TransportFactory } from './transport.js';
 
 const factories = new Map<string, TransportFactory>();
 
-/** Packages known to register a scheme, for the error message when it is missing. */
-const KNOWN_PROVIDERS: Readonly<Record<string, string>> = {
-  iscsi: '@sgv4/iscsi',
-};
+/** Packages known to register a scheme, for the error message when it is missing (none yet beyond the built-ins). */
+const KNOWN_PROVIDERS: Readonly<Record<string, string>> = {};
 
 /**
  * The scheme of a location (`iscsi://h/t/1` -> `iscsi`, `emu:disk?size=64M` -> `emu`), or
