@@ -5,7 +5,8 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { type ServedIscsiTarget, serveIscsiTarget } from '@sgv4/iscsi';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSgv4 } from './run-binary.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sgv4-device-cli-'));
@@ -134,6 +135,32 @@ describe('sgv4 device commands on emu: (real binary)', { timeout: 60_000 }, () =
     expect(sense.status).toBe(0);
     expect(sense.stdout).toMatch(/^emu:: (No Sense|no sense data)/);
     expect(await json(['list'])).toMatchObject({ devices: expect.any(Array) });
+  });
+});
+
+describe('sgv4 device commands over iSCSI (real binary, a portal on 127.0.0.1)', { timeout: 60_000 }, () => {
+  const IQN = 'iqn.2026-11.dev.sgv4:cli-device';
+  let served: ServedIscsiTarget;
+  let port = 0;
+  beforeAll(async () => {
+    served = await serveIscsiTarget({ address: '127.0.0.1:0', iqn: IQN, luns: ['mem:16M'] });
+    port = served.portal.address.port;
+  });
+  afterAll(() => served.close());
+
+  it('list iscsi://host:port discovers the target (SendTargets) and gives its URL', async () => {
+    const found = await json(['list', `iscsi://127.0.0.1:${port}`]);
+    expect(found).toMatchObject({
+      portal: `127.0.0.1:${port}`,
+      targets: [{ targetName: IQN, url: `iscsi://127.0.0.1:${port}/${IQN}/0` }],
+    });
+  });
+
+  it('inquiry and readcap of the LU through the iscsi:// transport', async () => {
+    const url = `iscsi://127.0.0.1:${port}/${IQN}/0`;
+    expect(await json(['inquiry', url])).toMatchObject({ vendor: 'SGV4', peripheralTypeName: 'disk' });
+    // Each run is a new I_T nexus: the transport cleared its power-on UNIT ATTENTION at login.
+    expect(await json(['readcap', url])).toMatchObject({ bytes: String(16 << 20) });
   });
 });
 

@@ -9,6 +9,8 @@
 import {
   defaultQueueLimits,
   InvalidFieldError,
+  ScsiStatus,
+  SenseKey,
   SG_INFO_CHECK,
   TaskManagementFunction,
   TmfResponse,
@@ -122,7 +124,31 @@ export class IscsiTransport implements Transport {
       ...(options.signal ? { signal: options.signal } : {}),
     };
     const session = await IscsiSession.login(login);
+    try {
+      await IscsiTransport.#clearLoginUnitAttention(session, url.lun);
+    } catch (error) {
+      session.close();
+      throw error;
+    }
     return new IscsiTransport(session, { location, lun: url.lun, readOnly: options.readOnly });
+  }
+
+  /**
+   * After a login, as libiscsi's full connect does: TEST UNIT READY until it stops answering the
+   * UNIT ATTENTION (29/xx: power on, reset, I_T nexus loss) every new I_T nexus gets (SAM-6 5.14),
+   * so the program's first command is not refused by it. Any other answer (NOT READY, say) is left
+   * for the program to meet.
+   */
+  static async #clearLoginUnitAttention(session: IscsiSession, lun: number): Promise<void> {
+    for (let attempt = 0; attempt < 4; attempt++) {
+      const r = await session.execute({ cdb: new Uint8Array(6), lun });
+      if (
+        r.status !== ScsiStatus.CHECK_CONDITION ||
+        r.decodedSense?.senseKey !== SenseKey.UNIT_ATTENTION ||
+        r.decodedSense.asc !== 0x29
+      )
+        return;
+    }
   }
 
   describe(): Promise<TransportDescription> {
