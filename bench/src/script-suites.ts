@@ -31,6 +31,15 @@ export const DEVICE_PROFILES = {
     scsiDebug: { ndelay: 100_000 },
     description: 'scsi_debug answers after 100 µs (ndelay=100000), like an SSD: queue depth matters',
   },
+  /**
+   * A large virtual disk for copies long enough to time (the store wraps every 64 MiB), answering
+   * at once; the suite switches to ndelay=100000 itself, so both latencies are compared in one boot.
+   */
+  copy: {
+    scsiDebug: { delay: 0, virtual_gb: 8 },
+    description:
+      'scsi_debug with an 8 GiB virtual capacity, delay=0 then ndelay=100000 (100 µs) in the same boot: copies with sg_dd, sgp_dd and sgv4 dd',
+  },
 } as const satisfies Readonly<Record<string, DeviceProfile>>;
 
 /** Name of a {@link DEVICE_PROFILES} entry. */
@@ -67,6 +76,14 @@ export const scriptSuites: readonly ScriptSuite[] = [
       'The SCSI ring (shared-memory SQ/CQ; sg: writev/readv on a pool of fds, bsg: N blocking SG_IO threads) at QD 1, 16 ' +
       "and 64 against fio's sg engine at the same iodepths, sg_read and the plain promise path, 4 KiB random reads, " +
       'under scsi_debug delay=0 and ndelay=100000 set in the same boot',
+  },
+  {
+    name: 'dd-vs-sg-dd',
+    script: 'lab/dd-vs-sg-dd.js',
+    where: { lab: 'copy' },
+    description:
+      "sgv4 dd (the device API) against sg3_utils' sg_dd at queue depth 1 and sgp_dd thr=4 at 16, reading /dev/sg0 " +
+      'to /dev/null at 4 KiB and 512 KiB per command, with scsi_debug at delay=0 and at ndelay=100000',
   },
 ];
 

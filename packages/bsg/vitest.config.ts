@@ -7,5 +7,7 @@ export default defineProject({
     name: 'bsg',
     include: ['test/**/*.test.ts'],
     exclude: ['test/**/*.lab.test.ts', 'test/**/*.host.test.ts'],
+    // The native addon is loaded by the kernel transports: a crash must not take a thread pool down.
+    pool: 'forks',
   },
 });

@@ -8,8 +8,10 @@ import { UsageError } from '../framework/usage-error.js';
 export const demoCommand: Command = {
   name: 'demo',
   summary: 'a guided tour of sgv4, running each capability for real',
-  usage: '[--only STEP] [--list]',
-  details: 'Each step runs real code (the lab step boots a Linux guest) and prints what it did.',
+  usage: '[--only STEP] [--list] [--lab]',
+  details:
+    'Each step runs real code and prints what it did. Without --lab nothing boots a guest: the device\n' +
+    'step drives the embedded target (emu:), and the steps that need real sg/bsg nodes say how to run them.',
   options: {
     only: {
       type: 'string',
@@ -18,6 +20,7 @@ export const demoCommand: Command = {
       description: 'run only this step (repeatable; see --list)',
     },
     list: { type: 'boolean', description: 'list the steps and exit' },
+    lab: { type: 'boolean', description: 'also run the steps that boot a Linux guest (QEMU, scsi_debug)' },
   },
   async run(invocation, io) {
     if (invocation.flag('list')) {
@@ -30,7 +33,7 @@ export const demoCommand: Command = {
     const steps = only.length > 0 ? tour.filter((s) => only.includes(s.id)) : tour;
     for (const [i, step] of steps.entries()) {
       printLine(io, `${i === 0 ? '' : '\n'}== ${i + 1}/${steps.length} ${step.title} ==`);
-      await step.run(io);
+      await step.run(io, { lab: invocation.flag('lab') });
     }
     return 0;
   },

@@ -15,6 +15,7 @@ import {
   SYSFS_QUEUE_LIMIT_FILES,
   validateQueueLimits,
 } from '@sgv4/core';
+import { openDevice, READONLY_OPTION } from '../device/open-device.js';
 import type { Command } from '../framework/command.js';
 import { formatTable, printJson, printLine } from '../framework/output.js';
 import { UsageError } from '../framework/usage-error.js';
@@ -138,8 +139,11 @@ export const limitsCommand: Command = {
   name: 'limits',
   summary:
     'print request-queue limits (a preset or a sysfs queue directory) as the Linux 6.1 model holds them',
-  usage: '[--preset NAME | --sysfs DIR]',
+  usage: '[<device> | --preset NAME | --sysfs DIR]',
   details: [
+    'With a <device> (/dev/sgN, /dev/bsg/H:C:T:L, /dev/sdX, emu:...): the limits of its request queue as the',
+    "device API reads them (its disk's sysfs queue directory, or the sg ioctls when no block driver is bound),",
+    'plus its queue depth and the size the API splits transfers at. Example: sgv4 limits /dev/sg0',
     `Presets: ${QUEUE_LIMITS_PRESET_NAMES.join(', ')} (default kernel-default).`,
     '--sysfs reads /sys/block/<disk>/queue style files; fields sysfs does not show (seg_boundary_mask,',
     'dma_pad_mask, max_dev_sectors, bounce) are assumed and listed.',
@@ -147,16 +151,62 @@ export const limitsCommand: Command = {
     '--json: {"source": string, "description": string, "limits": QueueLimits (camelCase fields:',
     'maxSegments, maxSegmentSize, segBoundaryMask, virtBoundaryMask, dmaAlignment, dmaPadMask,',
     'logicalBlockSize, physicalBlockSize, ioMin, ioOpt, maxHwSectors, maxSectors, maxDevSectors,',
-    'maxDiscardSegments, bounceHighmem), "queueMaxBytes": number, "assumed": [{"field", "value"}]}',
+    'maxDiscardSegments, bounceHighmem), "queueMaxBytes": number, "assumed": [{"field", "value"}]}; with a',
+    '<device> also "device", "kind", "queueDepth" (the API\'s), "deviceQueueDepth" (sysfs queue_depth, when',
+    'known) and "maxRequestBytes" (largest single request the API sends).',
   ].join('\n'),
   json: true,
   options: {
     preset: { type: 'string', valueName: 'NAME', description: 'a named preset (see details)' },
     sysfs: { type: 'string', valueName: 'DIR', description: 'a sysfs queue directory to read' },
+    readonly: READONLY_OPTION,
   },
-  run(invocation, io) {
+  positionals: { min: 0, max: 1 },
+  async run(invocation, io) {
     const preset = invocation.string('preset');
     const sysfs = invocation.string('sysfs');
+    const [location] = invocation.positionals;
+    if (location !== undefined) {
+      if (preset !== undefined || sysfs !== undefined) {
+        throw new UsageError('<device> excludes --preset and --sysfs', 31);
+      }
+      const device = await openDevice(location, invocation, { identify: false });
+      const l = device.limits;
+      await device.close();
+      if (invocation.json) {
+        printJson(io, {
+          device: location,
+          kind: device.kind,
+          source: l.source,
+          description: `request queue of ${location}`,
+          limits: l.queueLimits,
+          queueMaxBytes: queueMaxBytes(l.queueLimits),
+          assumed: l.assumed,
+          queueDepth: device.queueDepth,
+          ...(l.deviceQueueDepth !== undefined ? { deviceQueueDepth: l.deviceQueueDepth } : {}),
+          maxRequestBytes: l.maxRequestBytes,
+        });
+        return 0;
+      }
+      printLine(io, `${location} (${device.kind}): ${l.source}`);
+      const rows = [
+        ...limitRows(l.queueLimits),
+        [
+          'queue_depth',
+          String(l.deviceQueueDepth ?? '-'),
+          `device (sysfs); the API keeps ${device.queueDepth} in flight`,
+        ],
+        ['max_request_bytes', String(l.maxRequestBytes), 'bytes (the API splits larger transfers)'],
+      ];
+      for (const line of formatTable([['field', 'value', 'unit'], ...rows])) printLine(io, line);
+      if (l.assumed.length > 0) {
+        printLine(
+          io,
+          `assumed (not in the source): ${l.assumed.map((a) => `${a.field}=${a.value}`).join(', ')}`,
+        );
+      }
+      return 0;
+    }
     if (preset !== undefined && sysfs !== undefined)
       throw new UsageError('--preset and --sysfs exclude each other', 31);
     if (preset !== undefined && !isQueueLimitsPresetName(preset)) {

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { open } from '@sgv4/bsg';
 import {
   BUILT_IN_PERMISSION_TABLES,
   decidePermission,
@@ -121,11 +122,101 @@ function printTable(invocation: Invocation, io: CommandIO, table: PermissionTabl
   return ExitStatus.CLEAN;
 }
 
+function printDecision(
+  invocation: Invocation,
+  io: CommandIO,
+  decision: PermissionDecision,
+  where?: string,
+): number {
+  const explanation = explainPermission(decision);
+  if (invocation.json) {
+    printJson(io, {
+      ...(where !== undefined ? { device: where } : {}),
+      ...decisionRecord(decision, explanation),
+    });
+  } else {
+    const verdict = decision.allowed ? 'ALLOWED' : `DENIED (${decision.errno})`;
+    const sa = decision.command.serviceAction;
+    printLine(
+      io,
+      `${verdict}  ${decision.command.name} (${hex2(decision.command.opcode)}${sa === undefined ? '' : `/${hex2(sa)}`})`,
+    );
+    const r = decision.request;
+    printLine(
+      io,
+      `  node: ${where !== undefined ? `${where}, ` : ''}${r.iface} opened ${r.openMode}${r.submission === 'write' ? ', write(2)' : ', SG_IO'}${r.partition ? ' (partition)' : ''}, CAP_SYS_RAWIO ${r.capSysRawio ? 'yes' : 'no'}, device type ${r.deviceType}`,
+    );
+    printLine(
+      io,
+      `  table: ${decision.table}, policy ${decision.policy}, class ${decision.commandClass} (matched by ${decision.match}), rule ${decision.rule}`,
+    );
+    const ata = decision.ata;
+    if (ata) {
+      printLine(
+        io,
+        `  ATA: ${ata.command.form} ${ata.classification.entry.name} (command ${hex2(ata.command.command)}, features 0x${ata.command.features.toString(16)}, protocol ${ata.command.protocol} ${ata.command.protocolName}, count ${ata.command.count}, LBA ${ata.command.lba}) -> ${ata.classification.commandClass}${ata.decisive ? '' : ' (not consulted by policy kernel)'}`,
+      );
+    }
+    printLine(io, explanation);
+  }
+  return decision.allowed ? ExitStatus.CLEAN : exitStatusForErrno(ERRNO_NUMBER[decision.errno ?? 'EPERM']);
+}
+
+const HANDLE_FIELDS = ['mode', 'iface', 'cap-sys-rawio', 'device-type', 'partition', 'sg-write'] as const;
+
+/** `--device DEV`: the decision the device API's pre-check makes on that open handle. */
+async function decideForDevice(
+  invocation: Invocation,
+  io: CommandIO,
+  cdb: Uint8Array,
+  location: string,
+  tableSpec: string | undefined,
+): Promise<number> {
+  const clash = HANDLE_FIELDS.find((f) => invocation.string(f) !== undefined || invocation.flag(f));
+  if (clash !== undefined)
+    throw new UsageError(
+      `--${clash} contradicts --device (the open handle decides it)`,
+      ExitStatus.CONTRADICT,
+    );
+  const policy = invocation.choice('policy', ['kernel', 'ata-aware'] as const, 'kernel');
+  const device = await open(location, {
+    readOnly: invocation.flag('readonly'),
+    permissionCheck: {
+      ...(policy ? { policy } : {}),
+      ...(tableSpec !== undefined ? { table: loadTable(tableSpec) } : {}),
+    },
+  });
+  let decision: PermissionDecision | undefined;
+  try {
+    decision = device.checkPermission(cdb);
+  } finally {
+    await device.close();
+  }
+  if (decision === undefined) {
+    if (invocation.json)
+      printJson(io, {
+        device: location,
+        kind: device.kind,
+        allowed: true,
+        filtered: false,
+        explanation: `no kernel command filter applies to ${device.kind}`,
+      });
+    else
+      printLine(
+        io,
+        `ALLOWED  ${location} (${device.kind}): no kernel command filter applies to this transport`,
+      );
+    return ExitStatus.CLEAN;
+  }
+  return printDecision(invocation, io, decision, location);
+}
+
 /** `sgv4 perm`: the permission decision for a CDB, or a table in the cmdfilter format. */
 export const permCommand: Command = {
   name: 'perm',
   summary: 'predict whether sg, bsg or block SG_IO would allow a CDB (permission tables)',
-  usage: '<cdb-hex...> --mode ro|wo|rw --iface sg|bsg|block [options]  |  --table NAME|FILE --print',
+  usage:
+    '<cdb-hex...> --mode ro|wo|rw --iface sg|bsg|block [options]  |  <cdb-hex...> --device DEV [--readonly]  |  --table NAME|FILE --print',
   details: [
     'Decides as Linux 6.1 scsi_cmd_allowed() and its callers do (policy kernel), or as the sgv4',
     'proposal does (policy ata-aware: service actions, device type and the ATA command inside',
@@ -136,6 +227,12 @@ export const permCommand: Command = {
     '  sgv4 perm 2a000000000000000100 --mode ro --iface sg',
     '  sgv4 perm 85 08 0e 00 00 00 01 00 00 00 00 00 00 00 ec 00 --mode rw --iface bsg --policy ata-aware',
     '  sgv4 perm --table blk-filter-5.14 --print',
+    '  sgv4 perm 2a000000000000000100 --device /dev/sg0 --readonly',
+    '',
+    "With --device DEV the node kind, open mode (read-write unless --readonly), the caller's CAP_SYS_RAWIO",
+    "and the device's peripheral type come from opening DEV, exactly as the device API's pre-check decides",
+    'before it submits; --mode, --iface, --cap-sys-rawio, --device-type, --partition and --sg-write then',
+    'contradict it (exit 31). A device without a kernel command filter (e.g. iSCSI) prints so and exits 0.',
     '',
     `Tables: ${BUILT_IN_PERMISSION_TABLES.map((t) => t.name).join(', ')}, or a file in the cmdfilter format`,
     '(name:, base:, read_table:, write_table: lines; see --print). Default: linux-6.1 for policy kernel,',
@@ -176,10 +273,16 @@ export const permCommand: Command = {
     partition: { type: 'boolean', description: 'block only: the node is a partition (/dev/sda1)' },
     'sg-write': { type: 'boolean', description: 'sg only: submit with write(2) instead of the SG_IO ioctl' },
     print: { type: 'boolean', description: 'print the --table in the cmdfilter format and exit' },
+    device: {
+      type: 'string',
+      valueName: 'DEV',
+      description: 'decide for this open device (its real node, mode and caps)',
+    },
+    readonly: { type: 'boolean', description: 'with --device: open it read-only' },
   },
   json: true,
   positionals: { min: 0, max: 260 },
-  run(invocation, io) {
+  async run(invocation, io) {
     const tableSpec = invocation.string('table');
     if (invocation.flag('print')) {
       if (tableSpec === undefined) throw new UsageError('--print needs --table NAME|FILE');
@@ -189,6 +292,9 @@ export const permCommand: Command = {
       return printTable(invocation, io, loadTable(tableSpec));
     }
     const cdb = parseHexArguments('<cdb-hex>', invocation.positionals, 260);
+    const deviceLocation = invocation.string('device');
+    if (deviceLocation !== undefined) return decideForDevice(invocation, io, cdb, deviceLocation, tableSpec);
+    if (invocation.flag('readonly')) throw new UsageError('--readonly needs --device');
     const modeWord = invocation.requireString('mode');
     const openMode = MODES[modeWord];
     if (openMode === undefined) throw new UsageError(`--mode must be one of ro, wo, rw (got '${modeWord}')`);
@@ -209,34 +315,6 @@ export const permCommand: Command = {
       ...(invocation.flag('sg-write') ? { submission: 'write' as const } : {}),
       ...(invocation.flag('partition') ? { partition: true } : {}),
     });
-    const explanation = explainPermission(decision);
-    if (invocation.json) {
-      printJson(io, decisionRecord(decision, explanation));
-    } else {
-      const verdict = decision.allowed ? 'ALLOWED' : `DENIED (${decision.errno})`;
-      const sa = decision.command.serviceAction;
-      printLine(
-        io,
-        `${verdict}  ${decision.command.name} (${hex2(decision.command.opcode)}${sa === undefined ? '' : `/${hex2(sa)}`})`,
-      );
-      const r = decision.request;
-      printLine(
-        io,
-        `  node: ${r.iface} opened ${r.openMode}${r.submission === 'write' ? ', write(2)' : ', SG_IO'}${r.partition ? ' (partition)' : ''}, CAP_SYS_RAWIO ${r.capSysRawio ? 'yes' : 'no'}, device type ${r.deviceType}`,
-      );
-      printLine(
-        io,
-        `  table: ${decision.table}, policy ${decision.policy}, class ${decision.commandClass} (matched by ${decision.match}), rule ${decision.rule}`,
-      );
-      const ata = decision.ata;
-      if (ata) {
-        printLine(
-          io,
-          `  ATA: ${ata.command.form} ${ata.classification.entry.name} (command ${hex2(ata.command.command)}, features 0x${ata.command.features.toString(16)}, protocol ${ata.command.protocol} ${ata.command.protocolName}, count ${ata.command.count}, LBA ${ata.command.lba}) -> ${ata.classification.commandClass}${ata.decisive ? '' : ' (not consulted by policy kernel)'}`,
-        );
-      }
-      printLine(io, explanation);
-    }
-    return decision.allowed ? ExitStatus.CLEAN : exitStatusForErrno(ERRNO_NUMBER[decision.errno ?? 'EPERM']);
+    return printDecision(invocation, io, decision);
   },
 };

@@ -1,4 +1,5 @@
 /** The ordered stops of `sgv4 demo`. Each capability adds its step here as it lands. */
+import { deviceStep } from './steps/device.js';
 import { environmentStep } from './steps/environment.js';
 import { labStep } from './steps/lab.js';
 import { limitsStep } from './steps/limits.js';
@@ -11,6 +12,7 @@ import type { TourStep } from './tour-step.js';
 
 export const tour: readonly TourStep[] = [
   environmentStep,
+  deviceStep,
   labStep,
   nativeStep,
   permissionsStep,

@@ -21,8 +21,8 @@ export async function dispatch(
   const path: string[] = [];
   let command = root;
   let rest = [...argv];
-  // Descend while the next word names a subcommand.
-  while (rest.length > 0 && command.subcommands) {
+  // Descend while the next word names a subcommand (never past a literal `--`).
+  while (rest.length > 0 && rest[0] !== '--' && command.subcommands) {
     const next = command.subcommands.find((c) => c.name === rest[0]);
     if (!next) break;
     path.push(next.name);
@@ -32,11 +32,15 @@ export async function dispatch(
   const where = ['sgv4', ...path].join(' ');
   let json = false;
   try {
-    if (path.length === 0 && (rest[0] === '--version' || rest[0] === '-V')) {
+    // Everything after a literal `--` belongs to someone else (`sgv4 lab run -- sg_raw -h`): untouched.
+    const dashDash = rest.indexOf('--');
+    const own = dashDash >= 0 ? rest.slice(0, dashDash) : rest;
+    const passthrough = dashDash >= 0 ? rest.slice(dashDash + 1) : [];
+    if (path.length === 0 && (own[0] === '--version' || own[0] === '-V')) {
       io.stdout.write(`${version}\n`);
       return 0;
     }
-    if (rest.includes('--help') || rest.includes('-h') || (path.length === 0 && rest[0] === 'help')) {
+    if (own.includes('--help') || own.includes('-h') || (path.length === 0 && own[0] === 'help')) {
       io.stdout.write(renderHelp(path, command));
       return 0;
     }
@@ -48,9 +52,6 @@ export async function dispatch(
           : `unknown command '${rest[0]}' (one of: ${names})`,
       );
     }
-    const dashDash = rest.indexOf('--');
-    const own = dashDash >= 0 ? rest.slice(0, dashDash) : rest;
-    const passthrough = dashDash >= 0 ? rest.slice(dashDash + 1) : [];
     const options: NonNullable<ParseArgsConfig['options']> = {};
     for (const [name, spec] of Object.entries(command.options ?? {})) {
       options[name] = {

@@ -18,8 +18,8 @@ const GUEST_SCRIPT = [
 export const labStep: TourStep = {
   id: 'lab',
   title: 'The lab: a Linux 6.1 guest with real sg and bsg devices',
-  async run(io) {
-    const result = await runTourScriptInLab(io, GUEST_SCRIPT, 'Skipped');
+  async run(io, context) {
+    const result = await runTourScriptInLab(io, GUEST_SCRIPT, 'Skipped', context);
     if (!result) return;
     printLine(
       io,

@@ -22,7 +22,7 @@ function describeFailure(error: unknown): string {
 export const nativeStep: TourStep = {
   id: 'native',
   title: 'The native addon: SG_IO from Node, lengths checked against the real buffers',
-  async run(io) {
+  async run(io, context) {
     const handle = openScsiHandle('/dev/null', { readWrite: true });
     printLine(io, `Loaded ${addonPath()}; /dev/null opened, node kind '${handle.kind}' (fstat).`);
     const header = createSgIoV4Header({ requestLen: 6, dinXferLen: 96, maxResponseLen: 32 });
@@ -46,7 +46,7 @@ export const nativeStep: TourStep = {
           `echo "$ sgv4 raw ${node} 12 00 00 00 24 00 --in 36"; node ${cli} raw ${node} 12 00 00 00 24 00 --in 36`,
       )
       .join('; ');
-    const result = await runTourScriptInLab(io, script, 'Lab part skipped');
+    const result = await runTourScriptInLab(io, script, 'Lab part skipped', context);
     if (!result) return;
     printLine(io, `In a lab guest (${result.accel.toUpperCase()}), through the addon:`);
     for (const line of result.stdout.toString('utf8').trimEnd().split('\n')) printLine(io, `  ${line}`);
