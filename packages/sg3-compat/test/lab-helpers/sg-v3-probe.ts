@@ -144,14 +144,14 @@ export function fnv1a(bytes: Uint8Array): number {
 
 /**
  * The header the probe submits for `call` as submission `seq`, built in an address space of
- * `abi` holding the same CDB, data (flat or in iovecs) and sense buffer.
+ * `abi` (a fresh one unless given) holding the same CDB, data (flat or in iovecs) and sense buffer.
  */
 export function probeHeader(
   call: ProbeCall,
   seq: number,
   abi: SgAbi,
+  memory: AddressSpace = new AddressSpace({ abi }),
 ): { memory: AddressSpace; hdr: SgIoHdr; data: Uint8Array } {
-  const memory = new AddressSpace({ abi });
   const cdb = new Uint8Array(260);
   const own = probeCdb(call.kind, call.len);
   cdb.set(own);
