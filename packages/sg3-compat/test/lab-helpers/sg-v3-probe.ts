@@ -2,7 +2,7 @@
  * Builds and runs test/probes/sg-v3-probe.c (native and -m32) in the lab guest, and mirrors
  * the headers it builds so a test can translate the very same request.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -102,6 +102,38 @@ export function runProbe(binary: string, device: string, lines: readonly string[
   if (out.length !== lines.length)
     throw new Error(`probe answered ${out.length} of ${lines.length} lines: ${run.stderr}`);
   return out;
+}
+
+/** {@link runProbe} without blocking the event loop, so the caller can run the facade meanwhile. */
+export function runProbeAsync(
+  binary: string,
+  device: string,
+  lines: readonly string[],
+): Promise<ProbeLine[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(binary, [device], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', reject);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      const stderr = Buffer.concat(err).toString();
+      if (status !== 0) return reject(new Error(`probe exited ${status}: ${stderr}`));
+      const parsed = Buffer.concat(out)
+        .toString()
+        .trim()
+        .split('\n')
+        .filter((l) => l.length > 0)
+        .map((l) => JSON.parse(l) as ProbeLine);
+      if (parsed.length !== lines.length)
+        return reject(new Error(`probe answered ${parsed.length} of ${lines.length} lines: ${stderr}`));
+      resolve(parsed);
+    });
+    child.stdin.end(`${lines.join('\n')}\n`);
+  });
 }
 
 /** Hex -> bytes. */
