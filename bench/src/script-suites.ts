@@ -64,8 +64,9 @@ export const scriptSuites: readonly ScriptSuite[] = [
     script: 'lab/native-vs-sg-read.js',
     where: { lab: 'overhead' },
     description:
-      "@sgv4/native's paths (sync SG_IO, promise SG_IO on the threadpool, sg's write/poll/read queue; " +
-      "indirect and mmap-ed IO) against sg3_utils' sg_read doing the same READ(10) at queue depth 1",
+      "@sgv4/native's paths (sync and promise, one-off and prepared, QD1 and QD16; sg's write/read queue, " +
+      "bsg SG_IO on addon threads, the mmap-ed reserve) against sg3_utils' sg_read and fio's sg engine, " +
+      'under scsi_debug delay=0 and ndelay=100000 set in the same boot',
   },
   {
     name: 'dd-vs-sg-dd',

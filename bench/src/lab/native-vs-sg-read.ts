@@ -1,189 +1,92 @@
 /**
- * Per-command cost of the @sgv4/native paths against sg3_utils' `sg_read`, in ONE lab boot
- * (run as root inside the guest: `pnpm bench:lab`). Every figure is measured in the same
- * run; the result is the ratio to sg_read.
+ * The @sgv4/native paths against sg3_utils' `sg_read` and fio's sg engine, in ONE lab boot
+ * (run as root inside the guest: `pnpm bench:lab`), under two scsi_debug profiles set at
+ * run time: `delay=0` (the device answers inside the submitting call: pure overhead) and
+ * `ndelay=100000` (100 us, SSD-like, where queue depth matters).
  *
- * sg_read (C, a loop of SG_IO on one sg fd, READ(10) of `bpt` blocks, QD1) is measured at
- * 4 KiB (bpt=8) and 512 KiB (bpt=1024), indirect and mmap=1. The addon runs the same READ(10)
- * through: synchronous SG_IO (sg), promise SG_IO on the libuv threadpool (sg and bsg), and
- * sg's write()/poll/read() (promise), each indirect and (sg only) SG_FLAG_MMAP_IO.
- * Two floors measured in the same run attribute the remaining cost: an empty
- * `await setImmediate` round trip (one event-loop turn, which every promise path pays)
- * and a threadpool round trip (fs.read of 1 byte from /dev/zero; node answers a 0-byte read
- * without the threadpool).
+ * Method: each path duels with its peer (the same transfer, the same profile) in short
+ * alternating rounds (ABBA), so the drift of a shared, emulated machine hits both alike;
+ * the result is the ratio of their totals, with the per-round ratios alongside.
+ *
+ * Goals (issue 10): ndelay=100us QD16 promise >= 1.0x fio sg iodepth=16; delay=0 4 KiB
+ * promise QD1 >= 0.5x sg_read and sync >= 0.8x sg_read; 512 KiB through the mmap-ed reserve
+ * (promise) >= 0.95x sg_read mmap MB/s. The addon's own counters give system calls,
+ * event-loop wake-ups, the drain hit rate and bounced bytes per command; one strace run
+ * cross-checks the system calls of the QD1 promise path.
  *
  * Output: JSON on stdout, also written to `$SGV4_LAB_RESULTS/native-vs-sg-read.json` when
- * that writable share is set.
+ * that writable share is set (bench/results/ on the host).
  * @module
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, openSync, read, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { createSgIoV4Header, encodeSgIoV4, SG_FLAG_MMAP_IO } from '@sgv4/core';
-import { openScsiHandle, type ScsiHandle } from '@sgv4/native';
+import { AddonPaths } from './addon-paths.js';
+import { type Contender, type Duel, duel, measurement, ROUNDS, timeLoop, WINDOW_MS } from './measure.js';
+import { fioSg, sgRead } from './peers.js';
 
 const SG = process.env.SGV4_BENCH_SG ?? '/dev/sg0';
 const BSG = process.env.SGV4_BENCH_BSG ?? '/dev/bsg/0:0:0:0';
-const BLOCK = 512;
-/** Measuring window per case. */
-const WINDOW_MS = Number(process.env.SGV4_BENCH_WINDOW_MS ?? 1500);
+const SCSI_DEBUG = '/sys/bus/pseudo/drivers/scsi_debug';
 
-/** One measured case. */
-interface Measurement {
+interface Profile {
   name: string;
-  commands: number;
-  seconds: number;
-  iops: number;
-  mbPerSec: number;
+  delay: number;
+  ndelay: number;
 }
 
-function measurement(name: string, commands: number, seconds: number, bytes: number): Measurement {
-  return { name, commands, seconds, iops: commands / seconds, mbPerSec: (commands * bytes) / seconds / 1e6 };
+function scsiDebug(name: string): number {
+  return Number.parseInt(readFileSync(`${SCSI_DEBUG}/${name}`, 'utf8'), 10);
 }
 
-/** sg_read for about WINDOW_MS; parses its "commands per second" and MB/sec lines. */
-function sgRead(bpt: number, mmap: boolean): Measurement {
-  const bytes = bpt * BLOCK;
-  const probe = (commands: number) => {
-    // sg_read prints its figures on stderr.
-    const run = spawnSync(
-      'sg_read',
-      [
-        `if=${SG}`,
-        `bs=${BLOCK}`,
-        `bpt=${bpt}`,
-        `count=${commands * bpt}`,
-        'time=1',
-        ...(mmap ? ['mmap=1'] : []),
-      ],
-      { encoding: 'utf8' },
+/** scsi_debug 6.1: writing delay zeroes ndelay; a non-zero ndelay overrides delay (delay_store, ndelay_store). */
+function applyProfile(profile: Profile): void {
+  writeFileSync(`${SCSI_DEBUG}/delay`, `${profile.delay}\n`);
+  if (profile.ndelay > 0) writeFileSync(`${SCSI_DEBUG}/ndelay`, `${profile.ndelay}\n`);
+  if (scsiDebug('ndelay') !== profile.ndelay)
+    throw new Error(`scsi_debug ndelay did not take ${profile.ndelay}`);
+}
+
+/** The duels of one profile: which path against which peer. */
+function plan(paths: AddonPaths, profile: Profile): [Contender, Contender, 'iops' | 'mbPerSec'][] {
+  const sgRead4k = sgRead(SG, 8, false);
+  const fio16 = fioSg(SG, 4096, 16);
+  const duels: [Contender, Contender, 'iops' | 'mbPerSec'][] = [
+    [paths.oneOff('sg', true), sgRead4k, 'iops'],
+    [paths.prepared('sg', 'allocateBuffer', true), sgRead4k, 'iops'],
+    [paths.oneOff('sg', false), sgRead4k, 'iops'],
+    [paths.prepared('sg', 'allocateBuffer', false), sgRead4k, 'iops'],
+    [paths.prepared('sg', 'plain', false), sgRead4k, 'iops'],
+    [paths.oneOff('bsg', true), sgRead4k, 'iops'],
+    [paths.prepared('bsg', 'allocateBuffer', false), sgRead4k, 'iops'],
+    [paths.queueDepth16(), fio16, 'iops'],
+  ];
+  if (profile.ndelay === 0) {
+    const sgRead512kMmap = sgRead(SG, 1024, true);
+    duels.push(
+      [paths.mmap(false), sgRead512kMmap, 'mbPerSec'],
+      [paths.mmap(true), sgRead512kMmap, 'mbPerSec'],
     );
-    const out = `${run.stdout}${run.stderr}`;
-    if (run.status !== 0) throw new Error(`sg_read failed (status ${run.status}): ${out}`);
-    const secs = /was ([\d.]+) secs/.exec(out);
-    if (secs?.[1] === undefined) throw new Error(`sg_read output not understood: ${out}`);
-    return Number.parseFloat(secs[1]);
-  };
-  let commands = 200;
-  let seconds = probe(commands);
-  while (seconds < WINDOW_MS / 1000 / 2) {
-    commands = Math.ceil(commands * Math.min(20, (WINDOW_MS / 1000 / Math.max(seconds, 0.001)) * 1.1));
-    seconds = probe(commands);
+  } else {
+    duels.push([paths.prepared('sg', 'allocateBuffer', false), fioSg(SG, 4096, 1), 'iops']);
   }
-  return measurement(`sg_read ${bytes / 1024} KiB${mmap ? ' mmap' : ''}`, commands, seconds, bytes);
+  return duels;
 }
 
-/** Runs `step` back to back for about WINDOW_MS (after a short warm-up); returns commands/seconds. */
-async function timeLoop(name: string, bytes: number, step: () => void | Promise<void>): Promise<Measurement> {
-  const warmUntil = performance.now() + 200;
-  while (performance.now() < warmUntil) await step();
-  let commands = 0;
-  const start = performance.now();
-  const end = start + WINDOW_MS;
-  let now = start;
-  while (now < end) {
-    for (let i = 0; i < 16; i++) await step();
-    commands += 16;
-    now = performance.now();
-  }
-  return measurement(name, commands, (now - start) / 1000, bytes);
-}
-
-function read10(blocks: number): Uint8Array {
-  const cdb = new Uint8Array(10);
-  cdb[0] = 0x28;
-  new DataView(cdb.buffer).setUint16(7, blocks);
-  return cdb;
-}
-
-interface PathCase {
-  header: Uint8Array;
-  cdb: Uint8Array;
-  sense: Uint8Array;
-  data: Uint8Array | null;
-}
-
-function pathCase(blocks: number, mmap: boolean): PathCase {
-  const bytes = blocks * BLOCK;
-  return {
-    header: encodeSgIoV4(
-      createSgIoV4Header({
-        requestLen: 10,
-        dinXferLen: bytes,
-        maxResponseLen: 32,
-        timeout: 60_000,
-        flags: mmap ? SG_FLAG_MMAP_IO : 0,
-      }),
-    ),
-    cdb: read10(blocks),
-    sense: new Uint8Array(32),
-    data: mmap ? null : new Uint8Array(bytes),
-  };
-}
-
-async function addonPaths(blocks: number, mmap: boolean): Promise<Measurement[]> {
-  const bytes = blocks * BLOCK;
-  const label = `${bytes / 1024} KiB${mmap ? ' mmap' : ''}`;
-  const sg = openScsiHandle(SG, { readWrite: true });
-  const results: Measurement[] = [];
-  try {
-    if (mmap) {
-      // sg_read mmap=1 rounds the reserve up to a page and maps it: the same here.
-      sg.setReservedSize(bytes);
-      sg.mapReservedBuffer(bytes);
-    }
-    const c = pathCase(blocks, mmap);
-    results.push(
-      await timeLoop(`sync SG_IO sg ${label}`, bytes, () =>
-        sg.sgIoSyncEncoded(c.header, c.cdb, c.sense, null, c.data),
-      ),
-    );
-    results.push(
-      await timeLoop(`promise SG_IO threadpool sg ${label}`, bytes, () =>
-        sg.sgIoEncoded(c.header, c.cdb, c.sense, null, c.data),
-      ),
-    );
-    results.push(
-      await timeLoop(`promise write/poll/read sg ${label}`, bytes, () =>
-        sg.submitEncoded(c.header, c.cdb, c.sense, null, c.data),
-      ),
-    );
-    if (!mmap) {
-      const bsg: ScsiHandle = openScsiHandle(BSG, { readWrite: true });
-      try {
-        results.push(
-          await timeLoop(`promise SG_IO threadpool bsg ${label}`, bytes, () =>
-            bsg.sgIoEncoded(c.header, c.cdb, c.sense, null, c.data),
-          ),
-        );
-        results.push(
-          await timeLoop(`sync SG_IO bsg ${label}`, bytes, () =>
-            bsg.sgIoSyncEncoded(c.header, c.cdb, c.sense, null, c.data),
-          ),
-        );
-      } finally {
-        bsg.close();
-      }
-    }
-  } finally {
-    sg.close();
-  }
-  return results;
-}
-
-async function floors(): Promise<Measurement[]> {
+async function floors(): Promise<ReturnType<typeof measurement>[]> {
   const fd = openSync('/dev/zero', 'r');
   const one = Buffer.alloc(1);
+  const floor = async (name: string, step: () => Promise<unknown>) => {
+    const r = await timeLoop(WINDOW_MS * 2, step as () => Promise<void>);
+    return measurement(name, r.commands, r.seconds, 0);
+  };
   try {
     return [
-      await timeLoop(
-        'floor: await setImmediate (one event-loop turn)',
-        0,
-        () => new Promise((r) => setImmediate(r)),
-      ),
-      await timeLoop(
-        'floor: threadpool round trip (fs.read 1 byte of /dev/zero)',
-        0,
+      await floor('await setImmediate (one event-loop turn)', () => new Promise((r) => setImmediate(r))),
+      await floor('await Promise.resolve() (one microtask)', () => Promise.resolve()),
+      await floor(
+        'libuv threadpool round trip (fs.read 1 byte of /dev/zero)',
         () =>
           new Promise<void>((resolve, reject) => read(fd, one, 0, 1, 0, (e) => (e ? reject(e) : resolve()))),
       ),
@@ -193,64 +96,146 @@ async function floors(): Promise<Measurement[]> {
   }
 }
 
-function best(ms: Measurement[], prefix: string, suffix: string): Measurement {
-  const matching = ms.filter((m) => m.name.startsWith(prefix) && m.name.endsWith(suffix));
-  const top = matching.sort((a, b) => b.iops - a.iops)[0];
-  if (top === undefined) throw new Error(`no measurement ${prefix}...${suffix}`);
+/**
+ * strace -c -f of a child running the QD1 promise path (prepared, allocateBuffer) for 2000
+ * commands at delay=0: system calls per command as the kernel saw them.
+ */
+function straceCheck(): Record<string, number> | { error: string } {
+  const commands = 2000;
+  const script = `
+    import { allocateBuffer, openScsiHandle } from '@sgv4/native';
+    import { createSgIoV4Header } from '@sgv4/core';
+    const h = openScsiHandle(${JSON.stringify(SG)}, { readWrite: true });
+    const cdb = Uint8Array.of(0x28, 0, 0, 0, 0, 0, 0, 0, 8, 0);
+    const c = h.prepare({ header: createSgIoV4Header({ requestLen: 10, dinXferLen: 4096, maxResponseLen: 32 }), cdb, sense: new Uint8Array(32), dataIn: allocateBuffer(4096) });
+    for (let i = 0; i < ${commands}; i++) await c.run();
+    await h.close();`;
+  const run = spawnSync(
+    'strace',
+    [
+      '-c',
+      '-f',
+      '-e',
+      'trace=write,writev,read,readv,poll,ppoll,ioctl,epoll_wait,epoll_pwait',
+      process.execPath,
+      '--input-type=module',
+      '-e',
+      script,
+    ],
+    { encoding: 'utf8', cwd: join(import.meta.dirname, '..', '..') },
+  );
+  if (run.status !== 0) return { error: `strace run failed (${run.status}): ${run.stderr.slice(-400)}` };
+  const perCommand: Record<string, number> = {};
+  for (const line of run.stderr.split('\n')) {
+    const m = /^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?(\w+)\s*$/.exec(line);
+    if (m?.[1] !== undefined && m[2] !== undefined)
+      perCommand[m[2]] = Number((Number(m[1]) / commands).toFixed(3));
+  }
+  return perCommand;
+}
+
+function find(duels: Duel[], pathPrefix: string, peer: string): Duel {
+  const d = duels.find((x) => x.path.name.startsWith(pathPrefix) && x.peer.name === peer);
+  if (d === undefined) throw new Error(`no duel '${pathPrefix}' vs '${peer}'`);
+  return d;
+}
+
+/** The best of several duels against the same peer. */
+function best(duels: Duel[], filter: (name: string) => boolean, peer: string): Duel {
+  const top = duels
+    .filter((d) => filter(d.path.name) && d.peer.name === peer)
+    .sort((a, b) => b.ratio - a.ratio)[0];
+  if (top === undefined) throw new Error(`no duel against '${peer}'`);
   return top;
 }
 
 async function main(): Promise<void> {
-  const sgRead4k = sgRead(8, false);
-  const sgRead4kMmap = sgRead(8, true);
-  const sgRead512k = sgRead(1024, false);
-  const sgRead512kMmap = sgRead(1024, true);
-  const addon = [
-    ...(await addonPaths(8, false)),
-    ...(await addonPaths(8, true)),
-    ...(await addonPaths(1024, false)),
-    ...(await addonPaths(1024, true)),
-  ];
+  const load = loadavg();
+  const results: { profile: Profile; duels: Duel[] }[] = [];
+  for (const profile of [
+    { name: 'delay=0', delay: 0, ndelay: 0 },
+    { name: 'ndelay=100us', delay: 0, ndelay: 100_000 },
+  ]) {
+    applyProfile(profile);
+    const paths = new AddonPaths(SG, BSG, profile.name);
+    const duels: Duel[] = [];
+    try {
+      for (const [path, peer, by] of plan(paths, profile)) duels.push(await duel(path, peer, by));
+    } finally {
+      await paths.close();
+    }
+    results.push({ profile, duels });
+  }
+  applyProfile({ name: 'delay=0', delay: 0, ndelay: 0 });
   const floorMeasurements = await floors();
-  const ratioTo = (m: Measurement, peer: Measurement, by: 'iops' | 'mbPerSec') => ({
-    path: m.name,
-    peer: peer.name,
-    ratio: Number((m[by] / peer[by]).toFixed(3)),
+  const strace = straceCheck();
+
+  const [fast, ssd] = results as [(typeof results)[number], (typeof results)[number]];
+  const goal = (text: string, min: number, d: Duel) => ({
+    goal: text,
+    min,
+    path: d.path.name,
+    peer: d.peer.name,
+    ratio: d.ratio,
+    totalRatio: d.totalRatio,
+    roundRatios: d.roundRatios,
+    met: d.ratio >= min,
   });
-  const fastestPromise4k = [best(addon, 'promise', '4 KiB'), best(addon, 'promise', '4 KiB mmap')].sort(
-    (a, b) => b.iops - a.iops,
-  )[0] as Measurement;
-  const fastestPromise512kMmap = best(addon, 'promise', '512 KiB mmap');
   const goals = [
-    {
-      goal: 'fastest promise path >= 0.9x sg_read IOPS at 4 KiB QD1',
-      min: 0.9,
-      ...ratioTo(fastestPromise4k, sgRead4k, 'iops'),
-    },
-    {
-      goal: 'promise mmap path >= 0.95x sg_read mmap MB/s at 512 KiB',
-      min: 0.95,
-      ...ratioTo(fastestPromise512kMmap, sgRead512kMmap, 'mbPerSec'),
-    },
-  ].map((g) => ({ ...g, met: g.ratio >= g.min }));
-  const peerFor = (m: Measurement) =>
-    m.name.endsWith('4 KiB')
-      ? sgRead4k
-      : m.name.endsWith('4 KiB mmap')
-        ? sgRead4kMmap
-        : m.name.endsWith('512 KiB')
-          ? sgRead512k
-          : sgRead512kMmap;
+    goal(
+      'ndelay=100us: promise API, 4 KiB random reads at QD16 >= 1.0x fio sg iodepth=16',
+      1.0,
+      find(ssd.duels, 'promise sg 4 KiB randread QD16', 'fio sg 4 KiB randread iodepth=16'),
+    ),
+    goal(
+      'delay=0: promise API, 4 KiB QD1 >= 0.5x sg_read',
+      0.5,
+      best(fast.duels, (n) => n.startsWith('promise sg 4 KiB') && !n.includes('QD16'), 'sg_read 4 KiB QD1'),
+    ),
+    goal(
+      'delay=0: synchronous 4 KiB >= 0.8x sg_read',
+      0.8,
+      best(fast.duels, (n) => n.startsWith('sync sg 4 KiB'), 'sg_read 4 KiB QD1'),
+    ),
+    goal(
+      'delay=0: promise API, 512 KiB through the mmap-ed reserve >= 0.95x sg_read mmap MB/s',
+      0.95,
+      find(fast.duels, 'promise sg 512 KiB mmap', 'sg_read 512 KiB mmap QD1'),
+    ),
+  ];
+  // The flat list `pnpm bench:report` reads (ScriptSuiteRatio): every duel, and the floors.
+  const ratios = results.flatMap(({ duels }) =>
+    duels.map((d) => ({
+      path: d.path.name,
+      peer: d.peer.name,
+      ratio: d.ratio,
+      metric: d.by === 'iops' ? 'IOPS' : 'MB/s',
+      kind: 'peer' as const,
+    })),
+  );
   const result = {
     suite: 'native-vs-sg-read',
+    description:
+      "@sgv4/native's paths (sync and promise, one-off and prepared, plain and allocateBuffer memory, QD1 and QD16; " +
+      "sg's write/read queue, bsg SG_IO on addon threads, the mmap-ed reserve) against sg3_utils' sg_read and fio's " +
+      'sg engine, under scsi_debug delay=0 and ndelay=100000 in one boot',
+    date: new Date().toISOString(),
     kernel: execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim(),
-    // Response delay in jiffies: 0 = scsi_debug answers in the submitting thread (`pnpm bench:lab` sets it).
-    scsiDebugDelay: Number.parseInt(readFileSync('/sys/bus/pseudo/drivers/scsi_debug/delay', 'utf8'), 10),
+    cpus: cpus().length,
+    guestLoadAverageAtStart: load,
+    note:
+      'lab guest under TCG emulation on a shared 2-core host; each path alternates with its peer in ' +
+      `${ROUNDS} rounds of ${WINDOW_MS} ms (ABBA); ratio = median of the round ratios; only ratios mean anything`,
     windowMs: WINDOW_MS,
-    sgRead: [sgRead4k, sgRead4kMmap, sgRead512k, sgRead512kMmap],
-    addon,
+    rounds: ROUNDS,
+    profiles: results.map(({ profile, duels }) => ({
+      name: profile.name,
+      scsiDebug: { delay: profile.delay, ndelay: profile.ndelay },
+      duels,
+    })),
     floors: floorMeasurements,
-    ratios: addon.map((m) => ratioTo(m, peerFor(m), m.name.includes('512 KiB') ? 'mbPerSec' : 'iops')),
+    straceQd1PromiseDelay0PerCommand: strace,
+    ratios,
     goals,
   };
   const json = `${JSON.stringify(result, null, 2)}\n`;

@@ -19,8 +19,8 @@ import { type Device, open } from '../src/index.js';
 const run = promisify(execFile);
 const haveTgt = existsSync('/usr/sbin/tgtd') && existsSync('/usr/sbin/tgtadm');
 /** Ports of this workstream (portal, tgtd control). */
-const PORT = 13288;
-const CONTROL = 13298;
+const PORT = 13300;
+const CONTROL = 13301;
 const IQN = 'iqn.2026-11.test:device-api';
 
 async function listening(port: number, deadline: number): Promise<void> {

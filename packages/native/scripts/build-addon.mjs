@@ -25,7 +25,17 @@ if (process.platform !== 'linux') {
 const asan = process.argv.includes('--asan');
 const require = createRequire(import.meta.url);
 const cmakeJs = join(dirname(require.resolve('cmake-js/package.json')), 'bin', 'cmake-js');
-const args = [cmakeJs, 'build', '--log-level', 'warn', '--out', asan ? 'build-asan' : 'build'];
+// Node's own headers (uv.h), for the build-time check of libuv_abi.h: next to the binary.
+const nodeInclude = join(dirname(process.execPath), '..', 'include', 'node');
+const args = [
+  cmakeJs,
+  'build',
+  '--log-level',
+  'warn',
+  '--out',
+  asan ? 'build-asan' : 'build',
+  `--CDSGV4_NODE_INCLUDE=${nodeInclude}`,
+];
 if (asan) args.push('--config', 'RelWithDebInfo', '--CDSGV4_SANITIZE=ON');
 const result = spawnSync(process.execPath, args, {
   cwd: packageRoot,

@@ -1,7 +1,8 @@
 /**
  * Hand-written declarations of the compiled addon's surface (`sgv4_native.node`,
  * C++ in `src/native/`). Only {@link loadAddon} sees these objects; the public API
- * wraps them in {@link ScsiHandle}.
+ * wraps them in {@link ScsiHandle}, {@link PreparedCommand} and {@link allocateBuffer}.
+ * `test/binding-surface.test.ts` compares these names with what the addon exports.
  * @module
  */
 
@@ -39,25 +40,88 @@ export interface SgRequestInfo {
   sgIoOwned: number;
   /** Non-zero when the request has a problem (error). */
   problem: number;
-  /** pack_id of the request. */
+  /** pack_id of the request (the addon's slot number on sg). */
   packId: number;
   /** Milliseconds since submission (in flight) or the duration (done). */
   duration: number;
+}
+
+/** What a handle can do, decided by its node kind. */
+export interface HandleCapabilities {
+  /** The SG_IO ABI: v4 (sg_io_v4) on bsg, v3 (sg_io_hdr) on sg, block and other nodes. */
+  readonly abi: 'v3' | 'v4';
+  /** sg's write()/read() queue (submit, submitMany, a poll handle); else SG_IO on the addon's threads. */
+  readonly asyncQueue: boolean;
+  /** Requests the kernel takes at once: 16 per sg fd (SG_MAX_QUEUE), else the addon's thread cap; more wait in the library. */
+  readonly kernelQueueDepth: number;
+  /** iovec data (sg and block; bsg in 6.1 ignores iovec counts). */
+  readonly iovec: boolean;
+  /** The mmap-able sg reserved buffer (SG_FLAG_MMAP_IO). */
+  readonly mmapReserve: boolean;
+  /** submitMany/runMany send a batch with one writev (sg). */
+  readonly batchedSubmit: boolean;
+}
+
+/** System calls and event-loop wake-ups the addon made for one handle, counted since open. */
+export interface HandleStats {
+  /** Requests handed to the kernel. */
+  readonly submitted: number;
+  /** Requests the kernel gave back (abandoned ones included). */
+  readonly completed: number;
+  /** write() calls on sg. */
+  readonly writeCalls: number;
+  /** writev() calls on sg (batches). */
+  readonly writevCalls: number;
+  /** read()/readv() calls on sg, "nothing ready" (EAGAIN) answers included. */
+  readonly readCalls: number;
+  /** poll() calls: a synchronous sg call waiting, or a hang-up check after a spurious wake-up. */
+  readonly pollCalls: number;
+  /** SG_IO ioctls (bsg, block, other nodes), on the calling thread or a pool thread. */
+  readonly ioctlCalls: number;
+  /** Event-loop callbacks (uv_poll, uv_async) that completed at least one request of this handle. */
+  readonly loopWakeups: number;
+  /** Requests completed by the non-blocking drain right after a submission, without an event-loop turn. */
+  readonly immediateCompletions: number;
+  /** Bytes copied through bounce buffers (both directions). */
+  readonly bouncedBytes: number;
+  /** Requests that waited in the library queue for a free kernel slot. */
+  readonly libraryQueued: number;
+}
+
+/** A prepared request (C++ `sgv4::NativeCommand`). */
+export interface NativeCommand {
+  /** A run is in flight. */
+  readonly running: boolean;
+  /**
+   * Runs it once more; `abortId` non-zero registers it for {@link NativeHandle.abandon}.
+   * undefined: it already completed fine inside this call (no promise was needed).
+   */
+  run(abortId: number): Promise<void> | undefined;
+  /** Runs it on the calling thread. */
+  runSync(): void;
+  /** Unpins its buffers (after the run in flight, if any). */
+  release(): void;
 }
 
 /** The native handle object (C++ `sgv4::DeviceHandle`). */
 export interface NativeHandle {
   /** Node kind from fstat at open. */
   readonly kind: NodeKind;
-  /** The fd, or -1 once closed. */
+  /** The fd, or -1 once close() was called. */
   readonly fd: number;
   /** Whether close() was called. */
   readonly closed: boolean;
-  /** Requests the kernel still holds (threadpool SG_IO plus sg async). */
+  /** Requests in the kernel or waiting in the library queue (abandoned ones included). */
   readonly inFlight: number;
-  /** Closes (deferred until the kernel is done with in-flight requests). */
-  close(): void;
-  /** SG_IO on the calling thread. */
+  /** Why asynchronous requests cannot run any more (an OsError), else undefined. */
+  readonly failure: Error | undefined;
+  /** What the handle can do. */
+  readonly capabilities: HandleCapabilities;
+  /** Counters since open. */
+  stats(): HandleStats;
+  /** Closes once the kernel is done (abandon: reject in-kernel requests now); same promise on a second call. */
+  close(abandon: boolean): Promise<void>;
+  /** One request on the calling thread (sg: write() + read(); others: SG_IO). */
   sgIoSync(
     header: Uint8Array,
     cdb: Uint8Array,
@@ -65,22 +129,32 @@ export interface NativeHandle {
     dataOut: NativeData,
     dataIn: NativeData,
   ): void;
-  /** SG_IO on the libuv threadpool. */
+  /**
+   * One request, a promise (sg: the write()/read() queue; others: SG_IO on a pool thread);
+   * undefined when it already completed fine inside this call.
+   */
   sgIo(
     header: Uint8Array,
     cdb: Uint8Array,
     sense: Uint8Array | null,
     dataOut: NativeData,
     dataIn: NativeData,
-  ): Promise<void>;
-  /** sg write() submission, completion via poll + read(). */
-  submit(
+    abortId: number,
+  ): Promise<void> | undefined;
+  /** A batch (5 values per request, flattened), one writev on sg; one promise per request. */
+  submitMany(flat: readonly unknown[], abortIds: readonly number[] | null): Promise<void>[];
+  /** Validates and pins once. */
+  prepare(
     header: Uint8Array,
     cdb: Uint8Array,
     sense: Uint8Array | null,
     dataOut: NativeData,
     dataIn: NativeData,
-  ): Promise<void>;
+  ): NativeCommand;
+  /** Runs prepared commands as one batch. */
+  runMany(commands: readonly NativeCommand[], abortIds: readonly number[] | null): Promise<void>[];
+  /** Abandons the request registered with `abortId`; false when it is already settled. */
+  abandon(abortId: number, reason: unknown): boolean;
   /** An int-returning ioctl from the addon's list. */
   ioctlGetInt(request: number): number;
   /** An int-taking ioctl from the addon's list. */
@@ -97,9 +171,9 @@ export interface NativeHandle {
   mapReservedBuffer(length: number): ArrayBuffer;
   /** Detach + munmap; false when nothing was mapped. */
   unmapReservedBuffer(): boolean;
-  /** The poll handle keeps the event loop alive while requests are in flight. */
+  /** Pending requests keep the event loop alive (the default). */
   ref(): NativeHandle;
-  /** In-flight async sg requests no longer keep the event loop alive. */
+  /** Pending requests no longer keep the event loop alive. */
   unref(): NativeHandle;
 }
 
@@ -115,12 +189,18 @@ export type NativeHandleConstructor = new (
 export interface NativeAddon {
   /** The handle class. */
   NativeHandle: NativeHandleConstructor;
+  /** The prepared-command class (instances come from {@link NativeHandle.prepare} only). */
+  NativeCommand: abstract new (
+    ...args: never[]
+  ) => NativeCommand;
   /** Installs the error factories (per Node environment). */
   configure(
     osError: (errno: number, syscall: string, path: string | undefined) => Error,
     invalidField: (field: string, rule: string, value: number) => Error,
-    aborted: (message: string) => Error,
+    aborted: (what: string, reason: unknown) => Error,
   ): void;
   /** bsg's char major from /proc/devices, or -1. */
   bsgMajor(): number;
+  /** Page-aligned native memory as an external ArrayBuffer. */
+  allocateBuffer(length: number): ArrayBuffer;
 }

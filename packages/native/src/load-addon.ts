@@ -42,7 +42,12 @@ export function addonPath(): string {
 function isNativeAddon(value: unknown): value is NativeAddon {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
-  return typeof v.NativeHandle === 'function' && typeof v.configure === 'function';
+  return (
+    typeof v.NativeHandle === 'function' &&
+    typeof v.NativeCommand === 'function' &&
+    typeof v.configure === 'function' &&
+    typeof v.allocateBuffer === 'function'
+  );
 }
 
 let loaded: NativeAddon | undefined;
@@ -72,7 +77,7 @@ export function loadAddon(): NativeAddon {
   exported.configure(
     (errno, syscall, path) => OsError.fromErrno(errno, syscall, path),
     (field, rule, value) => new InvalidFieldError(field, rule, value),
-    (message) => new AbortedError(message),
+    (what, reason) => new AbortedError(what, reason),
   );
   loaded = exported;
   return exported;

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AbortedError, createSgIoV4Header, encodeSgIoV4, InvalidFieldError, OsError } from '@sgv4/core';
+import { createSgIoV4Header, encodeSgIoV4, InvalidFieldError, OsError } from '@sgv4/core';
 import { openScsiHandle, type ScsiHandle } from '@sgv4/native';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openFdCount } from './fd-count.js';
@@ -135,13 +135,22 @@ describe('argument validation before any system call', () => {
     expect(error).toMatchObject({ field: 'request_len' });
   });
 
-  it('rejects a threadpool request with an OsError whose stack points at the caller', async () => {
-    const error = await handle
-      .sgIo({ header: inquiryHeader(), cdb: INQUIRY, sense: new Uint8Array(32), dataIn: new Uint8Array(96) })
-      .catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(OsError);
-    expect((error as OsError).code).toBe('ENOTTY');
-    expect((error as Error).stack).toContain('abuse.test.ts');
+  it('rejects a request on an addon thread with an OsError; the caller stack only on request', async () => {
+    const request = {
+      header: inquiryHeader(),
+      cdb: INQUIRY,
+      sense: new Uint8Array(32),
+      dataIn: new Uint8Array(96),
+    };
+    const plain = await handle.sgIo(request).catch((e: unknown) => e);
+    expect(plain).toBeInstanceOf(OsError);
+    expect((plain as OsError).code).toBe('ENOTTY');
+    expect((plain as Error).stack).not.toContain('abuse.test.ts');
+    const debug = openScsiHandle('/dev/null', { readWrite: true, captureStacks: true });
+    const traced = await debug.sgIo(request).catch((e: unknown) => e);
+    expect((traced as OsError).code).toBe('ENOTTY');
+    expect((traced as Error).stack).toContain('abuse.test.ts');
+    await debug.close();
   });
 
   it('refuses the async write()/read() interface on a node that is not sg', async () => {
@@ -199,7 +208,7 @@ describe('open, close and classification', () => {
     expect(thrown(() => openScsiHandle(`${dir}/a\u0000b`))).toBeInstanceOf(InvalidFieldError);
   });
 
-  it('makes a closed handle answer EBADF, including a second close, and leaks no fd', async () => {
+  it('close() waits for the kernel, settles requests with their results, and a second close is the same promise', async () => {
     const before = openFdCount();
     for (let i = 0; i < 50; i++) {
       const handle = openScsiHandle(regularFile, { readWrite: true });
@@ -209,12 +218,16 @@ describe('open, close and classification', () => {
         sense: new Uint8Array(32),
         dataIn: new Uint8Array(96),
       });
-      handle.close();
-      // Closed while on the threadpool: rejected as canceled.
-      await expect(pending).rejects.toBeInstanceOf(AbortedError);
-      expect(thrown(() => handle.close())).toMatchObject({ code: 'EBADF', syscall: 'close' });
+      const closing = handle.close();
+      expect(handle.close()).toBe(closing);
+      // It reached the kernel before close(): it settles with its real result (ENOTTY).
+      await expect(pending).rejects.toMatchObject({ code: 'ENOTTY', syscall: 'ioctl(SG_IO)' });
+      await closing;
       expect(thrown(() => handle.getVersionNum())).toMatchObject({ code: 'EBADF' });
       expect(thrown(() => handle.sgIoSyncEncoded(inquiryHeader(), INQUIRY, null, null, null))).toMatchObject({
+        code: 'EBADF',
+      });
+      await expect(handle.sgIo({ header: inquiryHeader(), cdb: INQUIRY })).rejects.toMatchObject({
         code: 'EBADF',
       });
       expect(handle.fd).toBe(-1);

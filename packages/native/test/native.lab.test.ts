@@ -3,7 +3,6 @@
  */
 import { readFileSync } from 'node:fs';
 import {
-  AbortedError,
   createSgIoV4Header,
   decodeSgIoV4,
   InvalidFieldError,
@@ -14,7 +13,7 @@ import {
 import { openScsiHandle, type ScsiHandle, SgScsiReset } from '@sgv4/native';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openFdCount } from './fd-count.js';
-import { labNodes, queueLimit, scsiDebugParam, setScsiDebugParam } from './lab-nodes.js';
+import { labNodes, latency, queueLimit, setLatency } from './lab-nodes.js';
 import {
   dataInRequest,
   dataOutRequest,
@@ -37,16 +36,7 @@ function thrown(f: () => unknown): unknown {
   throw new Error('expected a throw');
 }
 
-/** Blocks the main thread (the poll callback cannot drain meanwhile). */
-function sleepSync(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-type Mode = 'sync' | 'threadpool';
+type Mode = 'sync' | 'promise';
 const nodes = [
   ['sg', labNodes.sg, 'v3'],
   ['bsg', labNodes.bsg, 'v4'],
@@ -67,8 +57,8 @@ describe('ioctls on the real drivers', () => {
     bsg = openScsiHandle(labNodes.bsg, { readWrite: true });
     block = openScsiHandle(labNodes.block, { readWrite: true });
   });
-  afterAll(() => {
-    for (const h of [sg, bsg, block]) h.close();
+  afterAll(async () => {
+    for (const h of [sg, bsg, block]) await h.close();
   });
 
   it('classifies the nodes with fstat', () => {
@@ -161,7 +151,7 @@ describe.each(nodes)('SG_IO on %s (%s)', (_kind, path, abi) => {
   const run = (mode: Mode, request: Parameters<ScsiHandle['sgIoSync']>[0]) =>
     mode === 'sync' ? Promise.resolve(handle.sgIoSync(request)) : handle.sgIo(request);
 
-  it.each(['sync', 'threadpool'] as const)('INQUIRY (%s) returns scsi_debug identity', async (mode) => {
+  it.each(['sync', 'promise'] as const)('INQUIRY (%s) returns scsi_debug identity', async (mode) => {
     const request = dataInRequest(inquiryCdb(96), 96);
     const result = await run(mode, request);
     expect(result.deviceStatus).toBe(0);
@@ -171,7 +161,7 @@ describe.each(nodes)('SG_IO on %s (%s)', (_kind, path, abi) => {
     expect(result.dinResid).toBe(0);
   });
 
-  it.each(['sync', 'threadpool'] as const)('READ CAPACITY(10) (%s) matches sysfs', async (mode) => {
+  it.each(['sync', 'promise'] as const)('READ CAPACITY(10) (%s) matches sysfs', async (mode) => {
     const request = dataInRequest(readCapacity10Cdb(), 8);
     await run(mode, request);
     const view = new DataView(request.dataIn.buffer);
@@ -180,7 +170,7 @@ describe.each(nodes)('SG_IO on %s (%s)', (_kind, path, abi) => {
     expect(view.getUint32(4)).toBe(BLOCK);
   });
 
-  it.each(['sync', 'threadpool'] as const)(
+  it.each(['sync', 'promise'] as const)(
     'WRITE(10) then READ(10) (%s) returns the data written',
     async (mode) => {
       const lba = 4096 + (abi === 'v4' ? 100 : 0) + (mode === 'sync' ? 0 : 50) + path.length;
@@ -212,6 +202,21 @@ describe.each(nodes)('SG_IO on %s (%s)', (_kind, path, abi) => {
   });
 });
 
+describe('an sg node opened read-only', () => {
+  it('has no write()/read() queue (vfs_write needs FMODE_WRITE): SG_IO, synchronously and on addon threads', async () => {
+    const h = openScsiHandle(labNodes.sg); // O_RDONLY: the kernel's command filter allows INQUIRY
+    expect(h.capabilities).toMatchObject({ asyncQueue: false, batchedSubmit: false, mmapReserve: true });
+    const sync = dataInRequest(inquiryCdb(96), 96);
+    expect(h.sgIoSync(sync).deviceStatus).toBe(0);
+    const promised = dataInRequest(inquiryCdb(96), 96);
+    await expect(h.sgIo(promised)).resolves.toMatchObject({ deviceStatus: 0 });
+    expect(new TextDecoder().decode(promised.dataIn.subarray(8, 16))).toMatch(/^Linux/);
+    const stats = h.stats();
+    expect([stats.ioctlCalls, stats.writeCalls, stats.readCalls]).toEqual([2, 0, 0]);
+    await h.close();
+  });
+});
+
 describe('what each ABI cannot carry', () => {
   it('bidi: refused before the syscall on sg (v3), EOPNOTSUPP from bsg', async () => {
     const sg = openScsiHandle(labNodes.sg, { readWrite: true });
@@ -224,8 +229,8 @@ describe('what each ABI cannot carry', () => {
     };
     expect(thrown(() => sg.sgIoSync(bidi))).toMatchObject({ field: 'dout_xfer_len' });
     await expect(bsg.sgIo(bidi)).rejects.toMatchObject({ code: 'EOPNOTSUPP', syscall: 'ioctl(SG_IO)' });
-    sg.close();
-    bsg.close();
+    await sg.close();
+    await bsg.close();
   });
 
   it('iovec: scattered READ on sg and block; refused on bsg (which ignores iovec counts)', async () => {
@@ -249,7 +254,7 @@ describe('what each ABI cannot carry', () => {
         at += s.length;
       }
       expect(joined).toEqual(data);
-      h.close();
+      await h.close();
     }
     const bsg = openScsiHandle(labNodes.bsg, { readWrite: true });
     const header = createSgIoV4Header({ requestLen: 10, dinXferLen: 1024, dinIovecCount: 2 });
@@ -258,107 +263,28 @@ describe('what each ABI cannot carry', () => {
         bsg.sgIoSync({ header, cdb: read10Cdb(0, 2), dataIn: [new Uint8Array(512), new Uint8Array(512)] }),
       ),
     ).toMatchObject({ field: 'din_iovec_count' });
-    bsg.close();
+    await bsg.close();
   });
 
-  it('CDB length: bsg refuses more than 32 bytes before the syscall; sg takes up to 252', () => {
+  it('CDB length: bsg refuses more than 32 bytes before the syscall; sg takes up to 252', async () => {
     const bsg = openScsiHandle(labNodes.bsg, { readWrite: true });
     const long = new Uint8Array(40);
     expect(
       thrown(() => bsg.sgIoSync({ header: createSgIoV4Header({ requestLen: 40 }), cdb: long })),
     ).toBeInstanceOf(InvalidFieldError);
-    bsg.close();
+    await bsg.close();
     const sg = openScsiHandle(labNodes.sg, { readWrite: true });
-    // sg accepts 33..252 at submission and fails it in sg_start_req (cmd_len > 32 -> EINVAL).
+    // sg accepts 33..252 at submission and fails it in sg_start_req (cmd_len > 32 -> EINVAL), inside write().
     expect(
       thrown(() => sg.sgIoSync({ header: createSgIoV4Header({ requestLen: 40 }), cdb: long })),
-    ).toMatchObject({
+    ).toMatchObject({ code: 'EINVAL', syscall: 'write' });
+    await expect(
+      sg.sgIo({ header: createSgIoV4Header({ requestLen: 40 }), cdb: long }),
+    ).rejects.toMatchObject({
       code: 'EINVAL',
+      syscall: 'write',
     });
-    sg.close();
-  });
-});
-
-describe('the sg async interface (write, poll, read)', () => {
-  const LBA0 = 20_000;
-  let savedDelay = 1;
-  beforeAll(() => {
-    const h = openScsiHandle(labNodes.sg, { readWrite: true });
-    for (let i = 0; i < 64; i++)
-      h.sgIoSync(dataOutRequest(write10Cdb(LBA0 + i * 8, 8), pattern(8 * BLOCK, i)));
-    h.close();
-    savedDelay = scsiDebugParam('delay');
-    setScsiDebugParam('delay', 25); // jiffies: keeps every request in flight while the queue fills
-  });
-  afterAll(async () => {
-    await sleep(300);
-    setScsiDebugParam('delay', savedDelay); // the guest is shared by every lab file
-  });
-
-  function readAt(i: number, packId: number) {
-    return dataInRequest(read10Cdb(LBA0 + i * 8, 8), 8 * BLOCK, { requestExtra: packId });
-  }
-
-  it('16 deep on one fd: every completion matched to its pack_id; the 17th is EDOM', async () => {
-    const h = openScsiHandle(labNodes.sg, { readWrite: true });
-    const requests = Array.from({ length: 16 }, (_, i) => readAt(i, 1000 + i));
-    const promises = requests.map((r) => h.submit(r));
-    const table = h.getRequestTable();
-    expect(
-      table
-        .filter((r) => r.reqState !== 0)
-        .map((r) => r.packId)
-        .sort(),
-    ).toEqual(requests.map((_, i) => 1000 + i).sort());
-    await expect(h.submit(readAt(16, 2000))).rejects.toMatchObject({ code: 'EDOM', syscall: 'write' });
-    const results = await Promise.all(promises);
-    results.forEach((result, i) => {
-      expect(result.requestExtra).toBe(1000 + i);
-      expect(result.deviceStatus).toBe(0);
-      expect(requests[i]!.dataIn).toEqual(pattern(8 * BLOCK, i));
-    });
-    h.close();
-  });
-
-  it('64 deep across 4 fds of one device', async () => {
-    const handles = Array.from({ length: 4 }, () => openScsiHandle(labNodes.sg, { readWrite: true }));
-    const requests = Array.from({ length: 64 }, (_, i) => readAt(i, i));
-    const results = await Promise.all(requests.map((r, i) => handles[i % 4]!.submit(r)));
-    expect(results.map((r) => r.requestExtra)).toEqual(requests.map((_, i) => i));
-    for (const [i, r] of requests.entries()) expect(r.dataIn).toEqual(pattern(8 * BLOCK, i));
-    for (const h of handles) h.close();
-  });
-
-  it('SG_SET_FORCE_PACK_ID, SG_GET_NUM_WAITING and SG_GET_PACK_ID see completed, unread requests', async () => {
-    const h = openScsiHandle(labNodes.sg, { readWrite: true });
-    h.setForcePackId(true);
-    const done = h.submit(readAt(3, 4242));
-    sleepSync(600); // the poll callback cannot run: the request completes but stays unread
-    expect(h.getNumWaiting()).toBe(1);
-    expect(h.getPackId()).toBe(4242);
-    await expect(done).resolves.toMatchObject({ requestExtra: 4242, deviceStatus: 0 });
-    expect(h.getNumWaiting()).toBe(0);
-    h.close();
-  });
-
-  it('refuses a pack_id already in flight on the fd', async () => {
-    const h = openScsiHandle(labNodes.sg, { readWrite: true });
-    const first = h.submit(readAt(1, 7));
-    await expect(h.submit(readAt(2, 7))).rejects.toMatchObject({ field: 'request_extra' });
-    await first;
-    h.close();
-  });
-
-  it('close() with requests in flight rejects them as canceled and frees the fd once the kernel is done', async () => {
-    const before = openFdCount();
-    const h = openScsiHandle(labNodes.sg, { readWrite: true });
-    const pending = Array.from({ length: 8 }, (_, i) => h.submit(readAt(i, i)));
-    const threadpool = h.sgIo(readAt(9, 99));
-    expect(h.inFlight).toBeGreaterThan(0);
-    h.close();
-    for (const p of [...pending, threadpool]) await expect(p).rejects.toBeInstanceOf(AbortedError);
-    for (let i = 0; i < 50 && openFdCount() !== before; i++) await sleep(50);
-    expect(openFdCount()).toBe(before);
+    await sg.close();
   });
 });
 
@@ -382,64 +308,52 @@ describe('mmap-ed IO through the sg reserved buffer', () => {
       thrown(() => h.sgIoSyncEncoded(tooBig, read10Cdb(0, 256), new Uint8Array(32), null, null)),
     ).toMatchObject({
       code: 'ENOMEM',
+      syscall: 'write',
     });
     expect(h.unmapReservedBuffer()).toBe(true);
     expect(mapped.byteLength).toBe(0);
-    h.close();
+    await h.close();
   });
 
   it('a second concurrent mmap-ed request on the same fd gets EBUSY from the driver', async () => {
     const h = openScsiHandle(labNodes.sg, { readWrite: true });
     h.setReservedSize(65536);
     h.mapReservedBuffer(65536);
-    const savedDelay = scsiDebugParam('delay');
-    setScsiDebugParam('delay', 25);
+    const saved = latency();
+    await setLatency({ delay: 25 });
     try {
-      const first = h.submit({
-        header: createSgIoV4Header({
-          requestLen: 10,
-          dinXferLen: 4096,
-          flags: SG_FLAG_MMAP_IO,
-          requestExtra: 1,
-        }),
-        cdb: read10Cdb(0, 8),
+      const mmapRead = (lba: number) => ({
+        header: createSgIoV4Header({ requestLen: 10, dinXferLen: 4096, flags: SG_FLAG_MMAP_IO }),
+        cdb: read10Cdb(lba, 8),
       });
-      const second = h.submit({
-        header: createSgIoV4Header({
-          requestLen: 10,
-          dinXferLen: 4096,
-          flags: SG_FLAG_MMAP_IO,
-          requestExtra: 2,
-        }),
-        cdb: read10Cdb(8, 8),
-      });
+      // One batch, one writev: the second entry fails inside it and is sent again alone for its errno.
+      const [first, second] = h.submitMany([mmapRead(0), mmapRead(8)]);
       await expect(second).rejects.toMatchObject({ code: 'EBUSY', syscall: 'write' });
       await expect(first).resolves.toMatchObject({ deviceStatus: 0 });
     } finally {
-      await sleep(300);
-      setScsiDebugParam('delay', savedDelay);
+      await setLatency(saved);
     }
-    h.close();
+    await h.close();
   });
 
-  it('close() unmaps and detaches the buffer', () => {
+  it('close() unmaps and detaches the buffer', async () => {
     const h = openScsiHandle(labNodes.sg, { readWrite: true });
     const mapped = h.mapReservedBuffer(4096);
-    h.close();
+    await h.close();
     expect(mapped.byteLength).toBe(0);
     expect(() => new Uint8Array(mapped)).toThrow(TypeError);
   });
 
-  it('mmap beyond the reserve is ENOMEM', () => {
+  it('mmap beyond the reserve is ENOMEM', async () => {
     const h = openScsiHandle(labNodes.sg, { readWrite: true });
     const size = h.getReservedSize();
     expect(thrown(() => h.mapReservedBuffer(size + 4096))).toMatchObject({ code: 'ENOMEM', syscall: 'mmap' });
-    h.close();
+    await h.close();
   });
 });
 
 describe('abuse on real nodes', () => {
-  it('short buffers and huge lengths are typed errors before the syscall', () => {
+  it('short buffers and huge lengths are typed errors before the syscall', async () => {
     for (const path of Object.values(labNodes)) {
       const h = openScsiHandle(path, { readWrite: true });
       const cases = [
@@ -452,8 +366,10 @@ describe('abuse on real nodes', () => {
         const error = thrown(() => h.sgIoSync(request));
         expect(error).toBeInstanceOf(InvalidFieldError);
       }
-      h.close();
-      expect(thrown(() => h.close())).toBeInstanceOf(OsError);
+      const closing = h.close();
+      expect(h.close()).toBe(closing); // a second close is a no-op
+      await closing;
+      expect(thrown(() => h.getTimeout())).toBeInstanceOf(OsError);
     }
   });
 

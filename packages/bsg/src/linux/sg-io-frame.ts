@@ -29,7 +29,6 @@ const AT = {
   requestTag: offset('requestTag'),
   requestAttr: offset('requestAttr'),
   requestPriority: offset('requestPriority'),
-  requestExtra: offset('requestExtra'),
   maxResponseLen: offset('maxResponseLen'),
   doutIovecCount: offset('doutIovecCount'),
   doutXferLen: offset('doutXferLen'),
@@ -57,8 +56,6 @@ function byteLength(data: TransportRequest['dataIn']): { length: number; iovecs:
 
 /** What the encoder needs beyond the request. */
 export interface FrameOptions {
-  /** request_extra: the pack_id the sg driver matches replies on (sg_io_hdr.pack_id). */
-  readonly packId: number;
   /** Put the task tag in request_tag (paths that read it; 6.1 bsg returns it untouched). */
   readonly tagInHeader: boolean;
   /** Data length for an mmap-ed request (no data buffer: the data is in the sg reserve). */
@@ -82,9 +79,34 @@ export interface Frame {
   readonly sense: Uint8Array;
 }
 
-/** Frames of finished requests, ready for the next ones (no allocation in steady state). */
+/** Bytes one frame takes: the header, then the sense buffer. */
+export const FRAME_BYTES = SG_IO_V4_SIZE + FRAME_SENSE;
+
+/** A frame over `memory` (at least {@link FRAME_BYTES} bytes from `offset`). */
+export function frameIn(memory: Uint8Array, offset = 0): Frame {
+  const header = memory.subarray(offset, offset + SG_IO_V4_SIZE);
+  return {
+    header,
+    view: new DataView(header.buffer, header.byteOffset, SG_IO_V4_SIZE),
+    sense: memory.subarray(offset + SG_IO_V4_SIZE, offset + FRAME_BYTES),
+  };
+}
+
+/** Frames per block a {@link FramePool} asks its allocator for. */
+const FRAMES_PER_BLOCK = 8;
+
+/**
+ * Frames of finished requests, ready for the next ones (no allocation in steady state). New
+ * frames are cut from blocks of `memory(length)`: with the native layer's memory the kernel
+ * results land in the header without a copy.
+ */
 export class FramePool {
   readonly #free: Frame[] = [];
+  readonly #memory: (length: number) => Uint8Array;
+
+  constructor(memory: (length: number) => Uint8Array = (length) => new Uint8Array(length)) {
+    this.#memory = memory;
+  }
 
   /** A zeroed frame. */
   acquire(): Frame {
@@ -93,12 +115,9 @@ export class FramePool {
       frame.header.fill(0);
       return frame;
     }
-    const memory = new ArrayBuffer(SG_IO_V4_SIZE + FRAME_SENSE);
-    return {
-      header: new Uint8Array(memory, 0, SG_IO_V4_SIZE),
-      view: new DataView(memory, 0, SG_IO_V4_SIZE),
-      sense: new Uint8Array(memory, SG_IO_V4_SIZE, FRAME_SENSE),
-    };
+    const block = this.#memory(FRAME_BYTES * FRAMES_PER_BLOCK);
+    for (let i = 1; i < FRAMES_PER_BLOCK; i++) this.#free.push(frameIn(block, i * FRAME_BYTES));
+    return frameIn(block, 0);
   }
 
   /** Gives a frame back once its result is decoded (or its request failed). */
@@ -118,7 +137,6 @@ export function encodeFrame(frame: Frame, request: TransportRequest, options: Fr
   view.setUint32(AT.requestLen, request.cdb.length, true);
   if (options.tagInHeader) view.setBigUint64(AT.requestTag, request.tag, true);
   view.setUint32(AT.requestPriority, request.priority, true);
-  view.setUint32(AT.requestExtra, options.packId >>> 0, true);
   view.setUint32(AT.maxResponseLen, Math.min(request.maxSenseLength, FRAME_SENSE), true);
   if (options.mmapLength !== undefined) {
     view.setUint32(request.dataOut !== undefined ? AT.doutXferLen : AT.dinXferLen, options.mmapLength, true);

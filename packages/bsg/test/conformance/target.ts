@@ -28,4 +28,11 @@ export interface ConformanceTarget {
   open(options?: OpenOptions): Promise<Device>;
   /** The device's knobs. */
   readonly faults: FaultInjector;
+  /**
+   * Checks this target cannot make meaningful, each with the reason (shown in the skipped
+   * test's name): `timeout` when something other than the Device owns a lost command (the
+   * kernel's SCSI error handler in front of an iSCSI LU), `lunReset` when the reset cannot
+   * reach the device.
+   */
+  readonly cannot?: { readonly timeout?: string; readonly lunReset?: string };
 }

@@ -69,7 +69,9 @@ export async function runCopy(
       if (i >= transfers) return;
       const count = Math.min(plan.bpt, plan.blocks - i * plan.bpt);
       const bytes = count * plan.bs;
-      const chunk = buffer.subarray(0, bytes);
+      // The slot's own buffer whenever the transfer fills it: the device path keeps a command
+      // prepared per buffer, and a new view every time would defeat it.
+      const chunk = bytes === buffer.length ? buffer : buffer.subarray(0, bytes);
       try {
         const got = await input.read(plan.skip + i * plan.bpt, count, plan.bs, chunk);
         const full = Math.floor(got / plan.bs);
@@ -78,7 +80,12 @@ export async function runCopy(
         if (got % plan.bs !== 0) progress.partialIn++;
         if (output.sequential) await waitTurn(i);
         if (full > 0)
-          await output.write(plan.seek + i * plan.bpt, full, plan.bs, chunk.subarray(0, full * plan.bs));
+          await output.write(
+            plan.seek + i * plan.bpt,
+            full,
+            plan.bs,
+            full * plan.bs === chunk.length ? chunk : chunk.subarray(0, full * plan.bs),
+          );
         progress.recordsOut += full;
         progress.bytes += full * plan.bs;
         progress.transfers++;

@@ -40,15 +40,31 @@ Napi::Error InvalidField(Napi::Env env, const std::string& field, const std::str
                      field + ": " + rule);
 }
 
-Napi::Error Aborted(Napi::Env env, const std::string& message) {
+Napi::Error Aborted(Napi::Env env, const std::string& what, napi_value reason) {
   Addon& addon = Addon::Of(env);
-  Napi::Error error = FromFactory(env, addon.make_aborted, {Napi::String::New(env, message)}, message);
+  Napi::Value why = reason == nullptr ? env.Undefined() : Napi::Value(env, reason);
+  Napi::Error error = FromFactory(env, addon.make_aborted, {Napi::String::New(env, what), why}, what + ": canceled");
   if (addon.make_aborted.IsEmpty()) error.Set("canceled", Napi::Boolean::New(env, true));
   return error;
 }
 
 Napi::TypeError WrongType(Napi::Env env, const std::string& argument, const std::string& expected) {
   return Napi::TypeError::New(env, argument + ": expected " + expected);
+}
+
+int64_t IntegerArg(const Napi::CallbackInfo& info, size_t index, const char* name, int64_t min, int64_t max) {
+  Napi::Env env = info.Env();
+  if (!info[index].IsNumber()) throw WrongType(env, name, "a number");
+  double value = info[index].As<Napi::Number>().DoubleValue();
+  if (!(value >= static_cast<double>(min) && value <= static_cast<double>(max)) ||
+      value != static_cast<double>(static_cast<int64_t>(value))) {
+    throw InvalidField(env, name, "must be an integer in " + std::to_string(min) + ".." + std::to_string(max), value);
+  }
+  return static_cast<int64_t>(value);
+}
+
+void ThrowIfFailed(napi_env env, napi_status status) {
+  if (status != napi_ok) throw Napi::Error::New(env);
 }
 
 }  // namespace sgv4

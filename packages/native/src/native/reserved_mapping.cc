@@ -6,33 +6,55 @@
 
 namespace sgv4 {
 
+namespace {
+
+void DropOwner(ReservedMapping::State* state) {
+  if (--state->owners > 0) return;
+  if (!state->unmapped) munmap(state->address, state->length);
+  delete state;
+}
+
+void FinalizeMapping(napi_env, void*, void* hint) { DropOwner(static_cast<ReservedMapping::State*>(hint)); }
+
+}  // namespace
+
 std::unique_ptr<ReservedMapping> ReservedMapping::Map(Napi::Env env, int fd, size_t length, int* err) {
   void* address = mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   if (address == MAP_FAILED) {
     *err = errno;
     return nullptr;
   }
+  auto* state = new State{address, length};
+  napi_value value;
+  if (napi_create_external_arraybuffer(env, address, length, FinalizeMapping, state, &value) != napi_ok) {
+    munmap(address, length);
+    delete state;
+    throw Napi::Error::New(env);
+  }
   std::unique_ptr<ReservedMapping> mapping(new ReservedMapping());
-  mapping->address_ = address;
-  mapping->length_ = length;
-  // The finalizer does nothing: the mapping's life is owned by the handle (close(),
-  // unmapReservedBuffer() or environment teardown), never by the garbage collector.
-  Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, address, length, [](Napi::Env, void*) {});
-  mapping->buffer_ = Napi::Persistent(buffer);
+  mapping->state_ = state;
+  mapping->buffer_ = Napi::Persistent(Napi::ArrayBuffer(env, value));
   return mapping;
 }
 
 void ReservedMapping::Unmap(bool detach) {
-  if (address_ == nullptr) return;
-  if (!buffer_.IsEmpty()) {
-    if (detach) {
-      Napi::ArrayBuffer buffer = buffer_.Value();
-      if (!buffer.IsDetached()) buffer.Detach();
+  if (state_ == nullptr) return;
+  bool unreachable = !detach;
+  if (detach && !buffer_.IsEmpty()) {
+    Napi::ArrayBuffer buffer = buffer_.Value();
+    if (buffer.IsDetached()) {
+      unreachable = true;
+    } else if (napi_detach_arraybuffer(buffer.Env(), buffer) == napi_ok) {
+      unreachable = true;
     }
-    buffer_.Reset();
   }
-  munmap(address_, length_);
-  address_ = nullptr;
+  buffer_.Reset();
+  if (unreachable && !state_->unmapped) {
+    munmap(state_->address, state_->length);
+    state_->unmapped = true;
+  }
+  DropOwner(state_);
+  state_ = nullptr;
 }
 
 ReservedMapping::~ReservedMapping() { Unmap(false); }

@@ -1,6 +1,9 @@
 // The sg reserved buffer mmap-ed into the process and handed to JS as an external,
-// zero-copy ArrayBuffer. On unmap the ArrayBuffer is detached first, so no JS access
-// can touch an unmapped page.
+// zero-copy ArrayBuffer (marked untransferable by the TypeScript layer, so Node 21+
+// refuses to transfer it and Node 20 copies it instead: the pages are never shared with
+// another thread). On unmap the ArrayBuffer is detached first, so no JS access can touch
+// an unmapped page; if it cannot be detached, munmap waits for the ArrayBuffer's
+// finalizer (the last JS reference).
 #pragma once
 
 #include <napi.h>
@@ -21,15 +24,26 @@ class ReservedMapping {
   ~ReservedMapping();
 
   Napi::ArrayBuffer buffer() const { return buffer_.Value(); }
-  size_t length() const { return length_; }
 
-  /** Detaches the ArrayBuffer (when JS may still run) and munmaps. Idempotent. */
+  /**
+   * Ends the handle's use of the mapping. `detach`: JS may still run, so detach the
+   * ArrayBuffer and munmap at once (or, when it cannot be detached, leave the munmap to
+   * its finalizer). Without `detach` (environment teardown) JS can no longer run: munmap
+   * now. Idempotent.
+   */
   void Unmap(bool detach);
+
+  /** Shared by the handle and the ArrayBuffer's finalizer; the pages go when both let go. */
+  struct State {
+    void* address;
+    size_t length;
+    bool unmapped = false;
+    int owners = 2;
+  };
 
  private:
   ReservedMapping() = default;
-  void* address_ = nullptr;
-  size_t length_ = 0;
+  State* state_ = nullptr;
   Napi::Reference<Napi::ArrayBuffer> buffer_;
 };
 

@@ -36,7 +36,7 @@ export const nativeStep: TourStep = {
     } catch (error) {
       printLine(io, `the same INQUIRY with a 96-byte buffer reaches the kernel -> ${describeFailure(error)}`);
     } finally {
-      handle.close();
+      await handle.close();
     }
 
     const cli = fileURLToPath(new URL('../../main.js', import.meta.url));
