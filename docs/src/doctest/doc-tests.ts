@@ -48,16 +48,11 @@ const SHELL = new Set(['sh', 'bash', 'shell', 'console']);
 const MODES: readonly DocTestMode[] = ['unit', 'host', 'lab', 'compile'];
 
 /**
- * Guides written before the doc-test convention, whose owners have not annotated their samples
- * yet: an unannotated TypeScript sample there is type-checked only. Emptied by issue 17's second
- * phase; a new guide never goes here.
+ * Guides written before the doc-test convention whose samples are not annotated yet: an
+ * unannotated TypeScript sample there is type-checked only. Empty: every guide is annotated, and
+ * a new guide never goes here.
  */
-export const GUIDES_PENDING_ANNOTATION: ReadonlySet<string> = new Set([
-  'docs/guides/lab.md',
-  // Its quick start writes a file-backed disk to /tmp/disk.img: to run it, the sample needs a
-  // temporary directory of its own.
-  'docs/guides/target.md',
-]);
+export const GUIDES_PENDING_ANNOTATION: ReadonlySet<string> = new Set<string>();
 
 /** The mode a block's fence asks for (`doctest=...`), or the file's default when it names none. */
 export function requestedMode(block: FencedBlock): string {

@@ -7,7 +7,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkInvocation, sgv4Arguments } from '../../src/cli/cli-invocations.js';
@@ -18,19 +17,7 @@ import {
   normalizeOutput,
   writeSampleModules,
 } from '../../src/doctest/doc-tests.js';
-
-function capture(): { stream: Writable; text: () => string } {
-  const chunks: Buffer[] = [];
-  return {
-    stream: new Writable({
-      write(chunk: Buffer | string, _encoding, callback) {
-        chunks.push(Buffer.from(chunk));
-        callback();
-      },
-    }),
-    text: () => Buffer.concat(chunks).toString('utf8'),
-  };
-}
+import { textCapture } from '../../src/io/text-capture.js';
 
 /**
  * Runs `sgv4 <args...>` in-process; resolves to everything it printed (stdout, then stderr).
@@ -38,8 +25,8 @@ function capture(): { stream: Writable; text: () => string } {
  */
 export async function runSgv4(args: readonly string[]): Promise<{ status: number; output: string }> {
   const { runCli } = await import('@sgv4/cli');
-  const out = capture();
-  const err = capture();
+  const out = textCapture();
+  const err = textCapture();
   const status = await runCli(args, { stdout: out.stream, stderr: err.stream });
   return { status, output: `${out.text()}${err.text()}` };
 }

@@ -8,13 +8,14 @@
 
 export * from './cdb/index.js';
 export * from './errors/index.js';
-export { ExitStatus, type ExitStatusCode, exitStatusForErrno } from './exit-status.js';
+
+export * from './format/index.js';
 export * from './limits/index.js';
 export * from './permissions/index.js';
 export * from './reserve/index.js';
 export * from './scatterlist/index.js';
 export * from './sense/index.js';
-export * from './sgv4/index.js';
+export * from './sg-io-v4/index.js';
 export * from './submission/index.js';
 export * from './tags/index.js';
 export * from './tmf/index.js';

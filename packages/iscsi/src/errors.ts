@@ -4,7 +4,15 @@
  * NotSupportedError, and TransportError (host byte) for a command the transport lost.
  * @module
  */
-import { ExitStatus, HostStatus, Sgv4Error, type Sgv4ErrorOptions, TransportError } from '@sgv4/core';
+import {
+  ExitStatus,
+  exitStatusForErrno,
+  HostStatus,
+  hexByte,
+  Sgv4Error,
+  type Sgv4ErrorOptions,
+  TransportError,
+} from '@sgv4/core';
 
 /**
  * The peer broke a rule of the protocol: an unexpected opcode, a sequence number out of order,
@@ -81,7 +89,7 @@ const LOGIN_CLASS_TEXT = ['success', 'redirection', 'initiator error', 'target e
 export function loginStatusText(statusClass: number, statusDetail: number): string {
   return (
     LOGIN_STATUS_TEXT[(statusClass << 8) | statusDetail] ??
-    `${LOGIN_CLASS_TEXT[statusClass] ?? `status class ${statusClass}`} (detail 0x${statusDetail.toString(16).padStart(2, '0')})`
+    `${LOGIN_CLASS_TEXT[statusClass] ?? `status class ${statusClass}`} (detail ${hexByte(statusDetail)})`
   );
 }
 
@@ -124,12 +132,10 @@ export class IscsiLoginError extends Sgv4Error {
     super(
       details.reason !== undefined
         ? `${who} failed: ${details.reason}`
-        : `${who} refused: ${text} (status class ${details.statusClass} ${LOGIN_CLASS_TEXT[details.statusClass] ?? 'unknown'}, detail 0x${details.statusDetail
-            .toString(16)
-            .padStart(2, '0')})${details.targetAddress ? `; TargetAddress=${details.targetAddress}` : ''}`,
+        : `${who} refused: ${text} (status class ${details.statusClass} ${LOGIN_CLASS_TEXT[details.statusClass] ?? 'unknown'}, detail ${hexByte(details.statusDetail)})${details.targetAddress ? `; TargetAddress=${details.targetAddress}` : ''}`,
       details.statusClass === LoginStatusClass.INITIATOR_ERROR &&
         (details.statusDetail === 1 || details.statusDetail === 2)
-        ? ExitStatus.OS_BASE_ERR + 13 // EACCES: the credentials or the ACL refused us
+        ? exitStatusForErrno(13) // EACCES: the credentials or the ACL refused us
         : ExitStatus.OTHER,
       options,
     );
@@ -160,7 +166,7 @@ export const RejectReason = {
 /** `PROTOCOL ERROR` for 0x04, `reason 0x..` for codes RFC 7143 does not define. */
 export function rejectReasonName(reason: number): string {
   const hit = Object.entries(RejectReason).find(([, code]) => code === reason);
-  return hit ? hit[0].replace(/_/g, ' ') : `reason 0x${reason.toString(16).padStart(2, '0')}`;
+  return hit ? hit[0].replace(/_/g, ' ') : `reason ${hexByte(reason)}`;
 }
 
 /** The target rejected a PDU with a Reject PDU (RFC 7143 §11.17). Exit status OTHER (99). */

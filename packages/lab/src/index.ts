@@ -21,27 +21,13 @@ export * from './guest/run-unprivileged.js';
 export * from './guest/scsi-debug-sysfs.js';
 export * from './guest/sg-settings.js';
 export * from './guest-config.js';
-export { GUEST_INIT_SCRIPT } from './guest-init-script.js';
-export * from './host/executables.js';
-export * from './host/initramfs.js';
-export * from './host/kernel.js';
-export * from './host/newc-archive.js';
-export * from './host/probes.js';
+export type { Initramfs } from './host/initramfs.js';
+export { defaultLabCacheDir } from './host/initramfs.js';
+export type { LabKernel } from './host/kernel.js';
 export * from './host/requirements.js';
 export * from './lab-setup.js';
 export * from './lab-test-run.js';
 export * from './progress.js';
-export {
-  type CommandScriptInput,
-  commandScript,
-  GUEST_CONTROL_DIR,
-  GUEST_RESULTS_DIR,
-  guestBaseEnvironment,
-  type LabUser,
-  labEnvFile,
-  NOBODY_ID,
-  shellQuote,
-} from './run/command-script.js';
+export type { LabUser } from './run/command-script.js';
 export * from './run/lab-run.js';
-export { liveQemuCount } from './run/qemu-process.js';
 export * from './scsi-debug-params.js';

@@ -3,8 +3,8 @@
  * the command) and build or reuse the cached initramfs.
  * @module
  */
-import { GUEST_INIT_SCRIPT } from './guest-init-script.js';
-import { defaultLabCacheDir, ensureInitramfs, type Initramfs, LAB_MODULES } from './host/initramfs.js';
+import type { Initramfs } from './host/initramfs.js';
+import { ensureLabInitramfs } from './host/lab-initramfs.js';
 import { ensureLabHost, type LabHost } from './host/requirements.js';
 import type { LabProgress } from './progress.js';
 
@@ -34,17 +34,6 @@ export async function setupLab(options: LabSetupOptions = {}): Promise<LabSetupR
     ...(options.install === undefined ? {} : { install: options.install }),
     ...(options.progress ? { progress: options.progress } : {}),
   });
-  const build = async () =>
-    ensureInitramfs({
-      kernel: host.kernel,
-      modules: LAB_MODULES,
-      busybox: host.busybox,
-      modprobe: host.modprobe,
-      initScript: GUEST_INIT_SCRIPT,
-      cacheDir: options.cacheDir ?? defaultLabCacheDir(),
-    });
-  const initramfs = options.progress
-    ? await options.progress.step('building the guest initramfs', build)
-    : await build();
+  const initramfs = await ensureLabInitramfs(host, options.cacheDir, options.progress);
   return { host, installed, initramfs };
 }

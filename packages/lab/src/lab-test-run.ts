@@ -69,6 +69,10 @@ export function labTestOptionsFromEnv(
     }
     timeoutMs = seconds * 1000;
   }
+  // An unknown accelerator is refused like a bad timeout, not silently replaced by the default.
+  if (accel !== undefined && accel !== '' && accel !== 'tcg' && accel !== 'kvm' && accel !== 'auto') {
+    throw new LabConfigError('SGV4_LAB_ACCEL', "one of 'auto', 'kvm' or 'tcg'", accel);
+  }
   return {
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
     ...(env.SGV4_LAB_SCSI_DEBUG ? { scsiDebug: parseScsiDebugParams(env.SGV4_LAB_SCSI_DEBUG) } : {}),

@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { commandScript, LabProgress, shellQuote } from '@sgv4/lab';
+import { LabProgress } from '@sgv4/lab';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { commandScript, shellQuote } from '../src/run/command-script.js';
 
 describe('command.sh', () => {
   it('quotes any argument so that sh passes it through unchanged', () => {
@@ -15,7 +16,8 @@ describe('command.sh', () => {
       ),
       { numRuns: 50 },
     );
-  });
+    // 50 shells: seconds on a loaded machine; a correctness test, not a speed test.
+  }, 60_000);
 
   it('runs the argv in the working directory with the environment, as root or via setpriv as nobody', () => {
     const root = commandScript({

@@ -6,8 +6,10 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { ensureInitramfs, GUEST_INIT_SCRIPT, LAB_MODULES, requireLabHost } from '@sgv4/lab';
 import { afterAll, describe, expect, it } from 'vitest';
+import { GUEST_INIT_SCRIPT } from '../src/guest-init-script.js';
+import { ensureInitramfs, LAB_MODULES } from '../src/host/initramfs.js';
+import { requireLabHost } from '../src/host/requirements.js';
 import { listNewc } from './newc-listing.js';
 
 describe('initramfs cache', () => {

@@ -2,8 +2,9 @@
  * The newc (cpio) writer the initramfs is built with: pure, no kernel needed. The
  * initramfs cache itself needs the Debian kernel, busybox and modprobe: initramfs.host.test.ts.
  */
-import { writeNewcArchive } from '@sgv4/lab';
+
 import { describe, expect, it } from 'vitest';
+import { writeNewcArchive } from '../src/host/newc-archive.js';
 import { listNewc } from './newc-listing.js';
 
 describe('newc archive writer', () => {

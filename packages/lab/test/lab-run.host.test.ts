@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { LabProgress, LabTimeoutError, liveQemuCount, runInLab } from '@sgv4/lab';
+import { LabProgress, LabTimeoutError, runInLab } from '@sgv4/lab';
 import { describe, expect, it } from 'vitest';
+import { liveQemuCount } from '../src/run/qemu-process.js';
 
 /** QEMU processes whose parent is this test process (setpriv execs QEMU, so the child is QEMU). */
 function qemuChildren(): number[] {

@@ -7,8 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureLabProbes, LAB_PROBES } from '@sgv4/lab';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ensureLabProbes, LAB_PROBES } from '../src/host/probes.js';
 
 describe('ensureLabProbes', () => {
   const cacheDir = mkdtempSync(join(tmpdir(), 'sgv4-probes-test-'));

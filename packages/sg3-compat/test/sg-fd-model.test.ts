@@ -10,6 +10,8 @@ import {
   responseFromSgIoV4,
   type ScsiResponse,
   type SgEnvironment,
+  sgToFromDevRefusal,
+  TRANSFER_RULES,
 } from '@sgv4/core';
 import { describe, expect, it } from 'vitest';
 import {
@@ -23,6 +25,7 @@ import {
   SG_DXFER_TO_DEV,
   SG_FLAG_DIRECT_IO,
   SG_FLAG_MMAP_IO,
+  type SgDriverError,
   SgFdModel,
   type SgFdOptions,
   type SgIoHdr,
@@ -189,6 +192,29 @@ describe('data paths (sg_start_req)', () => {
     expect(errno(() => submit(fd({ allowDio: true }), { flags: SG_FLAG_DIRECT_IO, dxferp: 0n }))).toBe(
       'EFAULT',
     );
+  });
+
+  it("TO_FROM_DEV refusals are core's sg-to-from-dev-regression: EINVAL when max_segments binds first", () => {
+    const refusal = (dxferLen: number) => {
+      try {
+        submit(fd(), { dxferDirection: -4, dxferLen });
+      } catch (error) {
+        return error as SgDriverError;
+      }
+      throw new Error('not refused');
+    };
+    // 12 bytes: 2048 rounds of one segment fill max_segments before the reserve's 8 pages.
+    const small = refusal(12);
+    expect(small.code).toBe('EINVAL');
+    expect(small.kernelFunction).toBe(
+      TRANSFER_RULES['sg-to-from-dev-regression'].kernelFunction + ' (block/blk-map.c)',
+    );
+    expect(small.rule).toMatch(/max_segments 2048/);
+    const expected = sgToFromDevRefusal(16, { elements: 1, elementSize: 32768 }, env.limits);
+    expect({ code: refusal(16).code, rule: refusal(16).rule }).toEqual({
+      code: 'ENOMEM',
+      rule: expected.rule,
+    });
   });
 
   it('direct IO only with allow_dio, the flag and aligned memory', () => {

@@ -8,12 +8,12 @@ import {
   formatConformanceTable,
   type LabAccel,
   LabProgress,
-  type ProgressStream,
   runConformanceInLab,
 } from '@sgv4/lab';
 import type { Command } from '../framework/command.js';
 import { printJson, printLine } from '../framework/output.js';
 import { UsageError } from '../framework/usage-error.js';
+import { LAB_ACCEL_OPTION, LAB_TIMEOUT_OPTION } from './lab-guest-options.js';
 
 export const labConformanceCommand: Command = {
   name: 'conformance',
@@ -40,16 +40,8 @@ export const labConformanceCommand: Command = {
       description: `run only this area (repeatable): ${CONFORMANCE_AREA_NAMES.join(', ')}`,
     },
     cases: { type: 'boolean', description: 'list every case (input, model, kernel) after the table' },
-    accel: {
-      type: 'string',
-      valueName: 'tcg|kvm|auto',
-      description: 'tcg (default), kvm, or auto: KVM if it boots within 30 s, else TCG',
-    },
-    timeout: {
-      type: 'string',
-      valueName: 'SECONDS',
-      description: 'hard timeout: QEMU is killed after this long (default 600)',
-    },
+    accel: LAB_ACCEL_OPTION,
+    timeout: LAB_TIMEOUT_OPTION,
   },
   async run(invocation, io) {
     const areas = invocation.strings('area');
@@ -60,7 +52,7 @@ export const labConformanceCommand: Command = {
     }
     const accel: LabAccel = invocation.choice('accel', ['tcg', 'kvm', 'auto'] as const, 'tcg') ?? 'tcg';
     const timeoutMs = (invocation.integer('timeout', { min: 1, max: 86400 }, 600) ?? 600) * 1000;
-    const progress = new LabProgress(io.stderr as unknown as ProgressStream, { quiet: invocation.json });
+    const progress = new LabProgress(io.stderr, { quiet: invocation.json });
     const { report, run } = await runConformanceInLab({
       accel,
       timeoutMs,

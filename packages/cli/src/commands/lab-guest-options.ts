@@ -6,6 +6,20 @@ import { type LabAccel, type LabGuestOptions, parseScsiDebugParams } from '@sgv4
 import type { OptionSpec } from '../framework/command.js';
 import type { Invocation } from '../framework/invocation.js';
 
+/** `--accel`: the QEMU accelerator (shared by every command that boots a guest). */
+export const LAB_ACCEL_OPTION: OptionSpec = {
+  type: 'string',
+  valueName: 'tcg|kvm|auto',
+  description: 'tcg (default), kvm, or auto: KVM if it boots within 30 s, else TCG',
+};
+
+/** `--timeout`: the hard timeout of a guest run (shared by every command that boots a guest). */
+export const LAB_TIMEOUT_OPTION: OptionSpec = {
+  type: 'string',
+  valueName: 'SECONDS',
+  description: 'hard timeout: QEMU is killed after this long (default 600)',
+};
+
 /** `--scsi-debug`, `--sg-allow-dio`, `--sg-def-reserved-size`, `--memory`, `--cpus`, `--accel`, `--timeout`, `--user`. */
 export const labGuestOptionSpecs: Readonly<Record<string, OptionSpec>> = {
   'scsi-debug': {
@@ -22,16 +36,8 @@ export const labGuestOptionSpecs: Readonly<Record<string, OptionSpec>> = {
   },
   memory: { type: 'string', valueName: 'MIB', description: 'guest RAM in MiB, 256..65536 (default 2048)' },
   cpus: { type: 'string', valueName: 'N', description: 'virtual CPUs, 1..64 (default 2)' },
-  accel: {
-    type: 'string',
-    valueName: 'tcg|kvm|auto',
-    description: 'tcg (default), kvm, or auto: KVM if it boots within 30 s, else TCG',
-  },
-  timeout: {
-    type: 'string',
-    valueName: 'SECONDS',
-    description: 'hard timeout: QEMU is killed after this long (default 600)',
-  },
+  accel: LAB_ACCEL_OPTION,
+  timeout: LAB_TIMEOUT_OPTION,
   user: {
     type: 'string',
     valueName: 'root|nobody',

@@ -1,5 +1,5 @@
 /** `sgv4 lab run -- <cmd...>`: run one command in a fresh lab guest. */
-import { LabProgress, type ProgressStream, runInLab } from '@sgv4/lab';
+import { LabProgress, runInLab } from '@sgv4/lab';
 import type { Command } from '../framework/command.js';
 import { UsageError } from '../framework/usage-error.js';
 import { labGuestOptionSpecs, labGuestOptionsFrom } from './lab-guest-options.js';
@@ -43,7 +43,7 @@ export const labRunCommand: Command = {
       keepRunDir: invocation.flag('keep'),
       stdout: io.stdout,
       stderr: io.stderr,
-      progress: new LabProgress(io.stderr as unknown as ProgressStream),
+      progress: new LabProgress(io.stderr),
     });
     if (invocation.flag('timing')) {
       const s = (ms: number) => (ms / 1000).toFixed(1);

@@ -1,5 +1,5 @@
 /** `sgv4 lab setup`: make this machine ready to boot lab guests. */
-import { LabProgress, type ProgressStream, setupLab } from '@sgv4/lab';
+import { LabProgress, setupLab } from '@sgv4/lab';
 import type { Command } from '../framework/command.js';
 import { printJson, printLine } from '../framework/output.js';
 
@@ -22,7 +22,7 @@ export const labSetupCommand: Command = {
     'no-install': { type: 'boolean', description: 'never install; fail naming the install command instead' },
   },
   async run(invocation, io) {
-    const progress = new LabProgress(io.stderr as unknown as ProgressStream, { quiet: invocation.json });
+    const progress = new LabProgress(io.stderr, { quiet: invocation.json });
     const result = await setupLab({ install: !invocation.flag('no-install'), progress });
     if (invocation.json) {
       printJson(io, {

@@ -4,6 +4,7 @@
  */
 import { InvalidFieldError } from '../errors/invalid-field-error.js';
 import { MalformedDataError } from '../errors/malformed-data-error.js';
+import { hexByte } from '../format/index.js';
 import { CDB_SPECS, type CdbSpec } from './commands.js';
 import { decodeTable, encodeTable, type FieldInput, type FieldValues, isBlobField } from './field-table.js';
 
@@ -81,7 +82,7 @@ export function decodeCdb(cdb: Uint8Array): DecodedCdb {
       reason:
         candidates.length > 0
           ? `service action 0x${sa.toString(16)} of opcode 0x${opcode.toString(16)} has no field table`
-          : `opcode 0x${opcode.toString(16).padStart(2, '0')} has no field table`,
+          : `opcode ${hexByte(opcode)} has no field table`,
     });
   }
   MalformedDataError.require(s.name, cdb, 0, s.length);

@@ -6,6 +6,7 @@
  */
 import { InvalidFieldError } from '../errors/invalid-field-error.js';
 import { MalformedDataError } from '../errors/malformed-data-error.js';
+import { hexByte } from '../format/index.js';
 import {
   decodeTable,
   decodeTableStrict,
@@ -72,7 +73,7 @@ export const SUPPORTED_VPD_PAGES: readonly number[] = [0x00, 0x80, 0x83, 0xb0, 0
  * shorter pages) are omitted.
  */
 export function parseVpdPage(expectedPage: number, bytes: Uint8Array): VpdPage {
-  const what = `VPD page 0x${expectedPage.toString(16).padStart(2, '0')}`;
+  const what = `VPD page ${hexByte(expectedPage)}`;
   if (!SUPPORTED_VPD_PAGES.includes(expectedPage)) {
     throw new InvalidFieldError('pageCode', `must be one of ${SUPPORTED_VPD_PAGES.join(', ')}`, expectedPage);
   }
@@ -83,9 +84,7 @@ export function parseVpdPage(expectedPage: number, bytes: Uint8Array): VpdPage {
       offset: 1,
       needed: expectedPage,
       available: header.pageCode as number,
-      reason: `page code is 0x${(header.pageCode as number).toString(16).padStart(2, '0')}, expected 0x${expectedPage
-        .toString(16)
-        .padStart(2, '0')} (a standard INQUIRY response?)`,
+      reason: `page code is ${hexByte(header.pageCode as number)}, expected ${hexByte(expectedPage)} (a standard INQUIRY response?)`,
     });
   }
   const pageLength = header.pageLength as number;

@@ -2,10 +2,11 @@
  * The device completed the command with a status other than GOOD.
  * @module
  */
-import { ExitStatus, type ExitStatusCode } from '../exit-status.js';
+
 import type { DecodedSense } from '../sense/decoded-sense.js';
 import { SenseKey } from '../sense/sense-keys.js';
 import { ScsiStatus, scsiStatusName } from '../sense/status-names.js';
+import { ExitStatus, type ExitStatusCode } from './exit-status.js';
 import { ResultCategory } from './result-category.js';
 import { Sgv4Error, type Sgv4ErrorOptions } from './sgv4-error.js';
 

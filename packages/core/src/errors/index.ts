@@ -7,7 +7,13 @@
  */
 export { DeviceError, exitStatusForScsiStatus, exitStatusForSense } from './device-error.js';
 export { errnoDescription, errnoFromName, errnoName } from './errno-names.js';
-export { InvalidFieldError, requireBigInt, requireInteger } from './invalid-field-error.js';
+export {
+  ExitStatus,
+  type ExitStatusCode,
+  exitStatusForErrno,
+  type OsErrorExitStatus,
+} from './exit-status.js';
+export { InvalidFieldError, optionalInteger, requireBigInt, requireInteger } from './invalid-field-error.js';
 export { type MalformedDataDetails, MalformedDataError } from './malformed-data-error.js';
 export { OsError } from './os-error.js';
 export { AbortedError, NotSupportedError, PermissionDeniedError, TimeoutError } from './request-errors.js';

@@ -2,7 +2,7 @@
  * Bad input: a field of a request, header or CDB is out of its allowed range.
  * @module
  */
-import { ExitStatus, type ExitStatusCode } from '../exit-status.js';
+import { ExitStatus, type ExitStatusCode } from './exit-status.js';
 
 /** Renders a rejected value for a message: strings quoted, bigints with `n`, buffers by length. */
 function describeValue(value: unknown): string {
@@ -47,6 +47,17 @@ export function requireInteger(field: string, value: unknown, min: number, max: 
     throw new InvalidFieldError(field, `must be an integer in ${min}..${max}`, value);
   }
   return value;
+}
+
+/** An optional integer setting: `fallback` when absent, else {@link requireInteger}'s check. */
+export function optionalInteger(
+  field: string,
+  value: number | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  return value === undefined ? fallback : requireInteger(field, value, min, max);
 }
 
 /** Throws InvalidFieldError unless `value` is a bigint in [min, max]. */

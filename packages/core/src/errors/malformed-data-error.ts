@@ -3,7 +3,7 @@
  * format asked for.
  * @module
  */
-import { ExitStatus } from '../exit-status.js';
+import { ExitStatus } from './exit-status.js';
 import { Sgv4Error, type Sgv4ErrorOptions } from './sgv4-error.js';
 
 /** What went wrong, for {@link MalformedDataError}. */

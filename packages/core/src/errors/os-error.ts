@@ -2,8 +2,9 @@
  * A system call failed with an errno.
  * @module
  */
-import { exitStatusForErrno } from '../exit-status.js';
+
 import { errnoDescription, errnoFromName, errnoName } from './errno-names.js';
+import { exitStatusForErrno } from './exit-status.js';
 import { Sgv4Error, type Sgv4ErrorOptions } from './sgv4-error.js';
 
 /**

@@ -3,8 +3,9 @@
  * the permission model, or asking for something the transport cannot do.
  * @module
  */
-import { ExitStatus, exitStatusForErrno } from '../exit-status.js';
+
 import { errnoName } from './errno-names.js';
+import { ExitStatus, exitStatusForErrno } from './exit-status.js';
 import { Sgv4Error, type Sgv4ErrorOptions } from './sgv4-error.js';
 
 /**

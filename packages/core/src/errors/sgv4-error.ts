@@ -3,7 +3,7 @@
  * (as opposed to bad input, which is an {@link InvalidFieldError}).
  * @module
  */
-import { ExitStatus, type ExitStatusCode } from '../exit-status.js';
+import { ExitStatus, type ExitStatusCode } from './exit-status.js';
 
 /** Options every sgv4 error accepts. */
 export interface Sgv4ErrorOptions {

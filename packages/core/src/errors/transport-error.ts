@@ -3,8 +3,9 @@
  * driver byte other than DRIVER_OK / DRIVER_SENSE).
  * @module
  */
-import { ExitStatus } from '../exit-status.js';
+
 import { driverStatusName, hostStatusMeaning, hostStatusName } from '../sense/status-names.js';
+import { ExitStatus } from './exit-status.js';
 import { Sgv4Error, type Sgv4ErrorOptions } from './sgv4-error.js';
 
 /**

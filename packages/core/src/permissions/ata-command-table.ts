@@ -4,6 +4,8 @@
  * this is entirely beyond Linux.
  * @module
  */
+
+import { hexByte } from '../format/index.js';
 import type { AtaPassThroughCommand } from './ata-pass-through.js';
 import type { PermissionCommandClass } from './command-class.js';
 
@@ -120,10 +122,6 @@ export interface AtaClassification {
   readonly reason?: string;
 }
 
-function hex2(v: number): string {
-  return `0x${v.toString(16).padStart(2, '0')}`;
-}
-
 /**
  * Classifies a decoded ATA PASS-THROUGH command with {@link ATA_COMMAND_TABLE}. Two rules
  * tighten the entry's class to privileged: a reset protocol (hardware reset, software
@@ -137,8 +135,8 @@ export function classifyAtaCommand(ata: AtaPassThroughCommand): AtaClassificatio
     e(
       ata.command,
       ata.command === SMART
-        ? `SMART feature ${hex2(ata.features & 0xff)}`
-        : `ATA command ${hex2(ata.command)}`,
+        ? `SMART feature ${hexByte(ata.features & 0xff)}`
+        : `ATA command ${hexByte(ata.command)}`,
       'privileged',
     );
   if (RESET_PROTOCOLS.includes(ata.protocol)) {

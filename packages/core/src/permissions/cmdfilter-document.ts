@@ -15,7 +15,7 @@
 import { InvalidFieldError } from '../errors/index.js';
 import { showCmdFilter, storeCmdFilter } from './cmdfilter-format.js';
 import { PermissionTable } from './permission-table.js';
-import { builtInPermissionTable } from './permission-tables.js';
+import { builtInPermissionTable } from './tables/built-in.js';
 
 const EMPTY_BASE = 'none';
 

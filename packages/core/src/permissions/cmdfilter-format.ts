@@ -3,6 +3,8 @@
  * `write_table` (block/cmd-filter.c, `rcf_cmds_show` / `rcf_cmds_store`, ~2.6.25..2.6.30).
  * @module
  */
+
+import { hexByte } from '../format/index.js';
 import { CmdFilterSyntaxError } from './permission-errors.js';
 
 /** The two sysfs attributes. */
@@ -17,7 +19,7 @@ export function showCmdFilter(opcodes: readonly number[]): string {
   const sorted = [...new Set(opcodes)].sort((a, b) => a - b);
   let out = '';
   for (const op of sorted) {
-    out += `0x${op.toString(16).padStart(2, '0')}`;
+    out += hexByte(op);
     if (op < 0xff) out += ' ';
   }
   return out === '' ? '' : `${out}\n`;

@@ -265,42 +265,31 @@ export function decidePermission(request: PermissionRequest): PermissionDecision
   }
   const table = request.table ?? (policy === 'kernel' ? LINUX_6_1_TABLE : SGV4_PROPOSAL_TABLE);
   const cls = classify(cdb, policy, table, deviceType);
-  const verdict = ruleFor(
-    { iface, openMode, capSysRawio, deviceType, submission, partition, credentialsChanged },
-    cls.commandClass,
-  );
-  const request_ = { iface, openMode, capSysRawio, deviceType, submission, partition, credentialsChanged };
-  const kernelFunction = PERMISSION_RULE_SOURCES[verdict.rule];
-  const decision: PermissionDecision =
-    verdict.errno === undefined
-      ? {
-          allowed: verdict.allowed,
-          rule: verdict.rule,
-          kernelFunction,
-          filtered: verdict.filtered,
-          table: table.name,
-          policy,
-          command: cls.command,
-          match: cls.match,
-          commandClass: cls.commandClass,
-          ata: cls.ata,
-          request: request_,
-        }
-      : {
-          allowed: verdict.allowed,
-          errno: verdict.errno,
-          rule: verdict.rule,
-          kernelFunction,
-          filtered: verdict.filtered,
-          table: table.name,
-          policy,
-          command: cls.command,
-          match: cls.match,
-          commandClass: cls.commandClass,
-          ata: cls.ata,
-          request: request_,
-        };
-  return decision;
+  const inputs: RuleInputs = {
+    iface,
+    openMode,
+    capSysRawio,
+    deviceType,
+    submission,
+    partition,
+    credentialsChanged,
+  };
+  const verdict = ruleFor(inputs, cls.commandClass);
+  return {
+    allowed: verdict.allowed,
+    // errno only on a refusal: the property is absent (not undefined) when allowed.
+    ...(verdict.errno === undefined ? {} : { errno: verdict.errno }),
+    rule: verdict.rule,
+    kernelFunction: PERMISSION_RULE_SOURCES[verdict.rule],
+    filtered: verdict.filtered,
+    table: table.name,
+    policy,
+    command: cls.command,
+    match: cls.match,
+    commandClass: cls.commandClass,
+    ata: cls.ata,
+    request: inputs,
+  };
 }
 
 interface Verdict {

@@ -3,15 +3,13 @@
  * what to change.
  * @module
  */
-import type { PermissionDecision } from './decision.js';
 
-function hex2(v: number): string {
-  return `0x${v.toString(16).padStart(2, '0')}`;
-}
+import { hexByte } from '../format/index.js';
+import type { PermissionDecision } from './decision.js';
 
 function commandLabel(d: PermissionDecision): string {
   const sa = d.command.serviceAction;
-  const code = sa === undefined ? hex2(d.command.opcode) : `${hex2(d.command.opcode)}/${hex2(sa)}`;
+  const code = sa === undefined ? hexByte(d.command.opcode) : `${hexByte(d.command.opcode)}/${hexByte(sa)}`;
   return d.command.name.startsWith('opcode 0x') ? d.command.name : `${d.command.name} (${code})`;
 }
 

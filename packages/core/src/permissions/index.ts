@@ -51,7 +51,6 @@ export {
   PermissionTable,
   type PermissionTableSpec,
 } from './permission-table.js';
-export { BUILT_IN_PERMISSION_TABLES, builtInPermissionTable } from './permission-tables.js';
 export {
   permissionServiceAction,
   SERVICE_ACTION_OPCODES,
@@ -66,6 +65,7 @@ export {
   type PermissionTarget,
   type ResolvedPermissionTable,
 } from './table-registry.js';
+export { BUILT_IN_PERMISSION_TABLES, builtInPermissionTable } from './tables/built-in.js';
 export { BLK_FILTER_5_14_TABLE, BLK_FILTER_EARLY_TABLE } from './tables/historic.js';
 export { LINUX_6_1_READ_CLASS, LINUX_6_1_TABLE, LINUX_6_1_WRITE_CLASS } from './tables/linux-6-1.js';
 export { SGV4_PROPOSAL_TABLE } from './tables/sgv4-proposal.js';

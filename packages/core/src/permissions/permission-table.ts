@@ -3,6 +3,8 @@
  * commands, per service action or device type) a class and a name.
  * @module
  */
+
+import { hexByte } from '../format/index.js';
 import type { PermissionCommandClass, PermissionCommandEntry } from './command-class.js';
 import { invalidPermissionField } from './permission-errors.js';
 import { permissionServiceAction, SERVICE_ACTION_OPCODES } from './service-action.js';
@@ -57,10 +59,6 @@ const CLASS_PRIVILEGED = 0;
 const CLASS_READ = 1;
 const CLASS_WRITE = 2;
 const CLASS_NAMES: readonly PermissionCommandClass[] = ['privileged', 'read-safe', 'write-safe'];
-
-function hex2(value: number): string {
-  return `0x${value.toString(16).padStart(2, '0')}`;
-}
 
 function checkByte(field: string, value: number): void {
   if (!Number.isInteger(value) || value < 0 || value > 0xff) {
@@ -132,7 +130,7 @@ export class PermissionTable {
         if (!SERVICE_ACTION_OPCODES.includes(entry.opcode)) {
           invalidPermissionField(
             `refinements[${i}].serviceAction`,
-            `opcode ${hex2(entry.opcode)} has no service action field`,
+            `opcode ${hexByte(entry.opcode)} has no service action field`,
             entry.serviceAction,
           );
         }
@@ -196,7 +194,7 @@ export class PermissionTable {
 
   /** The name the table gives `opcode`, or `opcode 0xNN` when it names none. */
   opcodeName(opcode: number): string {
-    return this.#names.get(opcode) ?? `opcode ${hex2(opcode)}`;
+    return this.#names.get(opcode) ?? `opcode ${hexByte(opcode)}`;
   }
 
   /** Whether byte-0 `opcode` is in the read bitmap. */

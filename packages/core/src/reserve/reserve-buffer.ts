@@ -154,6 +154,17 @@ export function sgBuildReserve(size: number, env: SgEnvironment): SgBuffer {
 }
 
 /**
+ * `sg_link_reserve()` (drivers/scsi/sg.c): a request of `size` bytes (at most the reserve's
+ * bufflen; `sg_start_req` checks that first) borrows the reserve's first elements, as many
+ * as cover `size`. Their count becomes the request's `k_use_sg`, which `sg_start_req` hands
+ * to the block layer as `rq_map_data.nr_entries`: the pages `bio_copy_user_iov` may use.
+ */
+export function sgLinkReserve(reserve: SgBuffer, size: number): SgBuffer {
+  const elements = Math.min(reserve.elements, Math.max(1, Math.ceil(size / reserve.elementSize)));
+  return { bufflen: size, pageOrder: reserve.pageOrder, elements, elementSize: reserve.elementSize };
+}
+
+/**
  * The reserve a new fd gets in `sg_add_sfp()`: size = min(def_reserved_size,
  * max_sectors_bytes) (default def_reserved_size 32768), built by
  * {@link sgBuildReserve}.

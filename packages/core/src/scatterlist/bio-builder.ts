@@ -353,3 +353,121 @@ export function mapCopyPages(
   };
   return buildBios(pieces, limits);
 }
+
+/** How the TO_FROM_DEV copy loop of 6.1.80+ ended (it always fails: see {@link remapToFromDevCopy}). */
+export interface ToFromDevRemap {
+  /** ENOMEM: sg's buffer ran out of pages; EINVAL: `blk_rq_append_bio` refused a bio first. */
+  readonly errno: 'ENOMEM' | 'EINVAL';
+  /** What stopped the loop. */
+  readonly stoppedBy: 'sg-buffer-pages' | BioRefusalId;
+  /** `bio_copy_user_iov` calls, counting the one that failed. */
+  readonly rounds: number;
+  /** Bytes of sg's buffer mapped before the failure (`map_data->offset`). */
+  readonly bytesMapped: number;
+  /** Segments the request had gathered before the failure (`rq->nr_phys_segments`). */
+  readonly segments: number;
+  /** What happened, as a sentence naming the kernel functions. */
+  readonly rule: string;
+}
+
+/**
+ * SG_DXFER_TO_FROM_DEV through sg's own buffer on Linux 6.1.80 and later 6.1 stable kernels
+ * (block/blk-map.c). `sg_start_req` sets `map_data->from_user`; `bio_copy_user_iov` then
+ * copies the caller's bytes in from a copy of the iterator (`iter2`) and never advances the
+ * iterator itself, so `blk_rq_map_user_iov`'s `do { ... } while (iov_iter_count(&i))` never
+ * sees it drain. Each round maps the whole transfer again from the sg buffer, starting where
+ * the last round stopped (`map_data->offset` advances by the bio's size, the page index
+ * restarts at `offset / PAGE_SIZE`), and appends the bio to the request. The loop ends only in
+ * an error: ENOMEM when the next page would be page `nr_entries << page_order` (checked
+ * before the page is added), or EINVAL when `blk_rq_append_bio` -> `ll_back_merge_fn` refuses
+ * a bio (max_segments, max_hw_sectors, a virt-boundary gap). Each round's bio has
+ * `bio_max_segs(DIV_ROUND_UP(offset_in_page + len, PAGE_SIZE))` slots and takes pages through
+ * `bio_add_pc_page` as {@link mapCopyPages} does; bios never merge segments across rounds.
+ *
+ * `target` is the request's sg buffer: `elements` = its `k_use_sg` (for the reserve, what
+ * `sg_link_reserve` linked, not the whole reserve). The copy-in itself is assumed to succeed
+ * (the caller's pages are mapped).
+ */
+export function remapToFromDevCopy(
+  length: number,
+  target: Extract<CopyTarget, { kind: 'sg-buffer' }>,
+  limits: QueueLimits,
+  pageSize: number,
+): ToFromDevRemap {
+  const totalPages = (target.elements * target.elementSize) / pageSize;
+  let offset = 0;
+  let requestFirst: Bvec | undefined;
+  let previous: Bvec | undefined;
+  let requestBytes = 0;
+  let requestSegments = 0;
+  const stop = (
+    errno: ToFromDevRemap['errno'],
+    stoppedBy: ToFromDevRemap['stoppedBy'],
+    rounds: number,
+    why: string,
+  ): ToFromDevRemap => ({
+    errno,
+    stoppedBy,
+    rounds,
+    bytesMapped: offset,
+    segments: requestSegments,
+    rule:
+      `SG_DXFER_TO_FROM_DEV through sg's buffer: bio_copy_user_iov copies the data in without ` +
+      `advancing the iterator (6.1.80+), so blk_rq_map_user_iov maps all ${length} bytes again in ` +
+      `round after round; round ${rounds}, after ${offset} bytes and ${requestSegments} segments: ${why}`,
+  });
+  for (let round = 1; ; round++) {
+    let inPage = offset % pageSize;
+    let page = Math.floor(offset / pageSize);
+    let left = length;
+    const capacity = Math.min(Math.ceil((inPage + length) / pageSize), BIO_MAX_VECS);
+    const bio: Bvec[] = [];
+    let bioBytes = 0;
+    while (left > 0) {
+      if (page === totalPages) {
+        return stop(
+          'ENOMEM',
+          'sg-buffer-pages',
+          round,
+          `the buffer's ${totalPages} pages are used up (i == nr_entries * nr_pages in bio_copy_user_iov)`,
+        );
+      }
+      const piece: Piece = {
+        physicalAddress: copyTargetPhysicalAddress(target, page * pageSize + inPage, pageSize),
+        pageOffset: inPage,
+        length: Math.min(pageSize - inPage, left),
+        requestOffset: requestBytes + bioBytes,
+      };
+      page++;
+      if (!bioAddHwPage(bio, bioBytes, piece, limits, capacity)) break;
+      bioBytes += piece.length;
+      left -= piece.length;
+      inPage = 0;
+    }
+    if (bio.length === 0) {
+      return stop(
+        'EINVAL',
+        'bio-page-does-not-fit',
+        round,
+        'a page does not fit even into an empty bio (bio_add_hw_page refuses it)',
+      );
+    }
+    offset += bioBytes;
+    if (requestFirst !== undefined && previous !== undefined) {
+      const refusal = backMergeRefusal(
+        limits,
+        requestFirst,
+        requestBytes,
+        requestSegments,
+        previous,
+        bio,
+        bioBytes,
+      );
+      if (refusal !== undefined) return stop('EINVAL', refusal.id, round, refusal.rule);
+    }
+    requestFirst ??= bio[0];
+    previous = bio[bio.length - 1];
+    requestBytes += bioBytes;
+    requestSegments += bio.length;
+  }
+}

@@ -12,9 +12,11 @@ import { validatePageSize } from '../limits/validate.js';
 import { sgDirectIoDecision, sgMmapIoRefusal } from '../reserve/admission.js';
 import {
   SG_MAX_DXFER_LEN,
+  type SgBuffer,
   type SgEnvironment,
   type SgReserveState,
   sgBuildIndirect,
+  sgLinkReserve,
   sgOpenReserve,
 } from '../reserve/reserve-buffer.js';
 import { ATAPI_MAX_DRAIN, atapiNeedsDmaDrain } from './atapi.js';
@@ -24,6 +26,7 @@ import {
   type CopyTarget,
   mapCopyPages,
   mapUserPages,
+  remapToFromDevCopy,
 } from './bio-builder.js';
 import { type ScatterlistTableLayout, scatterlistTableLayout } from './chain.js';
 import { type CopyReason, copyDecision } from './copy-decision.js';
@@ -102,7 +105,10 @@ export interface SgTransferOptions {
   readonly allowDio?: boolean;
   /** SG_FLAG_DIRECT_IO. */
   readonly directIo?: boolean;
-  /** SG_FLAG_MMAP_IO (the data lands in the reserve; a NULL dxferp means no user copy). */
+  /**
+   * SG_FLAG_MMAP_IO (the data lands in the reserve; a NULL dxferp means no user copy, except
+   * that TO_FROM_DEV still copies in, from address 0: EFAULT).
+   */
   readonly mmapIo?: boolean;
   /** The fd's reserve (default: 32 KiB, not in use, never mmap-ed). */
   readonly reserve?: SgReserveState;
@@ -538,10 +544,81 @@ function planBsg(request: TransferRequest, base: TransferPlan, xferLength: numbe
   return finish(sized, request, built, extra);
 }
 
+/** sg's reserve or private buffer as `rq_map_data` hands it to `bio_copy_user_iov`. */
+type SgBufferTarget = Extract<CopyTarget, { kind: 'sg-buffer' }>;
+
+/**
+ * SG_DXFER_TO_FROM_DEV with a NULL dxferp (a null-mapped request, as SG_FLAG_MMAP_IO users
+ * send): `bio_copy_user_iov()` (block/blk-map.c) copies in whenever `map_data->from_user` is
+ * set, without looking at `null_mapped`, so it reads address 0 and `bio_copy_from_iter()`
+ * fails with EFAULT in the first round. Every 6.1.y does this, before the 6.1.80 regression.
+ */
+function nullCopyInFault(): TransferRefusal {
+  return refusalOf(
+    'user-pages-fault',
+    'EFAULT',
+    'SG_DXFER_TO_FROM_DEV with a NULL dxferp copies in from address 0: map_data->from_user ignores ' +
+      'null_mapped (bio_copy_from_iter in bio_copy_user_iov)',
+  );
+}
+
+/**
+ * The `sg-to-from-dev-regression` refusal (see `TRANSFER_RULES`): what Linux 6.1.80 and later
+ * 6.1 stable kernels (the lab's 6.1.192 among them) return for an SG_DXFER_TO_FROM_DEV request
+ * of `length` bytes (dxfer_len, or the iovec total when shorter) that sg copies through its
+ * own buffer. `buffer` is the request's buffer: for the reserve what {@link sgLinkReserve}
+ * links (the reserve's first elements, as many as cover dxfer_len), else the private buffer
+ * `sgBuildIndirect` built; its `elements` x `elementSize` bytes are the pages
+ * `bio_copy_user_iov` may use (`rq_map_data`). ENOMEM when they run out first, EINVAL when
+ * `blk_rq_append_bio` refuses a bio first (see {@link remapToFromDevCopy}); the rule sentence
+ * says which, after how many rounds.
+ */
+export function sgToFromDevRefusal(
+  length: number,
+  buffer: Pick<SgBuffer, 'elements' | 'elementSize'>,
+  limits: QueueLimits,
+  pageSize = X86_64_PAGE_SIZE,
+): TransferRefusal & { readonly errno: 'ENOMEM' | 'EINVAL' } {
+  validatePageSize(pageSize);
+  if (!Number.isSafeInteger(length) || length <= 0 || length > 0xffff_ffff) {
+    throw new InvalidFieldError('length', 'must be an integer in 1..4294967295 (the bytes mapped)', length);
+  }
+  if (!Number.isSafeInteger(buffer.elements) || buffer.elements < 1) {
+    throw new InvalidFieldError('buffer.elements', 'must be a positive integer (k_use_sg)', buffer.elements);
+  }
+  if (
+    !Number.isSafeInteger(buffer.elementSize) ||
+    buffer.elementSize < pageSize ||
+    buffer.elementSize % pageSize !== 0
+  ) {
+    throw new InvalidFieldError(
+      'buffer.elementSize',
+      `must be a multiple of PAGE_SIZE ${pageSize} (PAGE_SIZE << page_order)`,
+      buffer.elementSize,
+    );
+  }
+  if (length > buffer.elements * buffer.elementSize) {
+    throw new InvalidFieldError(
+      'length',
+      `must fit the buffer's ${buffer.elements} x ${buffer.elementSize} bytes (sg_start_req sizes it first)`,
+      length,
+    );
+  }
+  const target: SgBufferTarget = {
+    kind: 'sg-buffer',
+    elements: buffer.elements,
+    elementSize: buffer.elementSize,
+  };
+  const remap = remapToFromDevCopy(length, target, limits, pageSize);
+  return { ...refusalOf('sg-to-from-dev-regression', remap.errno, remap.rule), errno: remap.errno };
+}
+
 /**
  * The sg driver (drivers/scsi/sg.c): `sg_new_write`'s SG_FLAG_MMAP_IO checks, then
  * `sg_common_write`'s 256 MiB limit, then `sg_start_req`: direct IO or a copy into the
- * reserve or a private indirect buffer.
+ * reserve (the elements `sg_link_reserve` links) or a private indirect buffer. A copy of
+ * SG_DXFER_TO_FROM_DEV faults from a NULL dxferp and otherwise meets the 6.1.80+ regression
+ * ({@link sgToFromDevRefusal}).
  */
 function planSg(request: TransferRequest, base: TransferPlan, dxferLength: number): TransferPlan {
   const pageSize = request.pageSize ?? X86_64_PAGE_SIZE;
@@ -582,15 +659,12 @@ function planSg(request: TransferRequest, base: TransferPlan, dxferLength: numbe
     return finish(sized, request, built, { ...extra, ...sgExtra, sgDirectIo: 'ok' in built && built.ok });
   }
   // Indirect: the reserve when it fits and is free, else a private buffer (sg_start_req).
-  let target: CopyTarget;
+  let target: SgBufferTarget;
   let buffer: 'sg-reserve' | 'sg-indirect';
   if (!reserve.inUse && dxferLength <= reserve.buffer.bufflen) {
     buffer = 'sg-reserve';
-    target = {
-      kind: 'sg-buffer',
-      elementSize: reserve.buffer.elementSize,
-      elements: reserve.buffer.elements,
-    };
+    const linked = sgLinkReserve(reserve.buffer, dxferLength);
+    target = { kind: 'sg-buffer', elementSize: linked.elementSize, elements: linked.elements };
   } else {
     const built = sgBuildIndirect(dxferLength, env);
     if (built.result !== 0) {
@@ -609,12 +683,18 @@ function planSg(request: TransferRequest, base: TransferPlan, dxferLength: numbe
     target = { kind: 'sg-buffer', elementSize: built.buffer.elementSize, elements: built.buffer.elements };
   }
   const copyReason = copyDecision(iovecs, request.limits, true);
-  // With rq_map_data the pages are sg's own; data-out and TO_FROM_DEV data are copied in
-  // from the user (map_data->from_user), unless dxferp is NULL (null_mapped, MMAP_IO).
-  const copiesIn =
-    dataRequest.dxferp !== 0 && (request.direction === 'to-device' || request.direction === 'to-from-device');
+  // With rq_map_data the pages are sg's own. Data-out is copied in from the user unless
+  // dxferp is NULL (null_mapped); TO_FROM_DEV is always copied in (map_data->from_user does
+  // not look at null_mapped), so from a NULL dxferp it reads address 0 and faults.
+  const toFromDev = request.direction === 'to-from-device';
+  const nullMapped = !vector && dataRequest.dxferp === 0;
+  const copiesIn = toFromDev || (request.direction === 'to-device' && !nullMapped);
   const built: Mapping =
-    userPagesFault(request, false, copiesIn) ?? mapCopyPages(length, target, request.limits, pageSize);
+    (toFromDev && nullMapped ? nullCopyInFault() : undefined) ??
+    userPagesFault(request, false, copiesIn) ??
+    (toFromDev
+      ? sgToFromDevRefusal(length, target, request.limits, pageSize)
+      : mapCopyPages(length, target, request.limits, pageSize));
   return finish(sized, request, built, {
     mode: 'copy',
     buffer,
@@ -633,7 +713,10 @@ function planSg(request: TransferRequest, base: TransferPlan, dxferLength: numbe
  *   `predictSubmission`'s); direct IO per `sg_start_req` (then no rq_map_data:
  *   zero-copy unless the block layer still bounces, and the reply has
  *   SG_INFO_DIRECT_IO); otherwise a copy into the reserve (if it fits and is free) or a
- *   private indirect buffer (ENOMEM beyond sg_tablesize x element size).
+ *   private indirect buffer (ENOMEM beyond sg_tablesize x element size). SG_DXFER_TO_FROM_DEV
+ *   on that copy path fails as Linux 6.1.80+ fails it (`sg-to-from-dev-regression`,
+ *   {@link sgToFromDevRefusal}: ENOMEM or EINVAL; 6.1.0 to 6.1.79 map it), and with a NULL
+ *   dxferp it faults (EFAULT: the copy-in reads address 0).
  * - **bsg** (`scsi_bsg_sg_io_fn`, drivers/scsi/scsi_bsg.c): both directions ->
  *   EOPNOTSUPP; one flat buffer, an iovec count is ignored (the plan carries the
  *   {@link BsgIovecArrayHazard}); no length check of its own: bio limits fail with EINVAL.

@@ -124,7 +124,8 @@ export const TRANSFER_RULES = {
     kernelFunction: 'bio_map_user_iov / bio_copy_user_iov',
     file: 'block/blk-map.c',
     errno: 'EFAULT',
-    summary: 'pinning unmapped user pages (zero-copy) or copying data-out from them fails',
+    summary:
+      'pinning unmapped user pages (zero-copy) or copying data in from them fails (data-out, and sg TO_FROM_DEV even from a NULL dxferp)',
   },
   'bio-page-does-not-fit': {
     kernelFunction: 'bio_add_hw_page',
@@ -156,6 +157,26 @@ export const TRANSFER_RULES = {
     file: 'block/blk-map.c',
     errno: 'ENOMEM',
     summary: "sg's reserve or indirect buffer has fewer pages than the transfer",
+  },
+  /**
+   * A 6.1-stable regression, modelled because the lab's kernel (Debian 6.1.192) has it:
+   * 6.1.80 backported "block: Fix WARNING in _copy_from_iter" (upstream 13f3956eb568), after
+   * which `bio_copy_user_iov()` copies TO_FROM_DEV data in from a copy of the iterator and
+   * never advances it, so `blk_rq_map_user_iov()` keeps mapping the transfer again until sg's
+   * buffer runs out of pages (ENOMEM) or `blk_rq_append_bio()` refuses a bio (EINVAL). Only sg
+   * sets `map_data->from_user` (`sg_start_req`, for SG_DXFER_TO_FROM_DEV on its indirect path:
+   * the reserve or a private buffer, flat or iovec, SG_FLAG_MMAP_IO included); direct IO and
+   * block SG_IO pass no map_data, bsg has no TO_FROM_DEV. 6.1.0 to 6.1.79 copy in through the
+   * iterator itself, which advances it: the request maps once and runs. The model has no
+   * kernel version and follows the lab's kernel.
+   */
+  'sg-to-from-dev-regression': {
+    kernelFunction: 'bio_copy_user_iov (map_data->from_user) / blk_rq_map_user_iov',
+    file: 'block/blk-map.c',
+    errno: 'ENOMEM',
+    summary:
+      "6.1.80+: SG_DXFER_TO_FROM_DEV through sg's buffer maps again and again (the copy-in never " +
+      'advances the iterator) until the pages run out (ENOMEM) or a bio is refused (EINVAL)',
   },
   'dma-pad': {
     kernelFunction: 'scsi_alloc_sgtables',

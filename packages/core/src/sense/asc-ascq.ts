@@ -4,6 +4,8 @@
  * generic "ASC=xx, ASCQ=yy (hex)" that says which half is vendor specific.
  * @module
  */
+
+import { hexDigits } from '../format/index.js';
 import { ASC_ASCQ_RANGES, ASC_ASCQ_TABLE } from './asc-ascq.gen.js';
 
 let exact: Map<number, string> | undefined;
@@ -11,10 +13,6 @@ let exact: Map<number, string> | undefined;
 function table(): Map<number, string> {
   exact ??= new Map(ASC_ASCQ_TABLE.map(([asc, ascq, text]) => [(asc << 8) | ascq, text]));
   return exact;
-}
-
-function hex2(n: number): string {
-  return n.toString(16).padStart(2, '0');
 }
 
 /** The T10 text only (exact pair or range), or undefined when T10 assigns none. */
@@ -35,7 +33,8 @@ export function lookupAscAscq(asc: number, ascq: number): string | undefined {
 export function ascAscqText(asc: number, ascq: number): string {
   const known = lookupAscAscq(asc, ascq);
   if (known !== undefined) return known;
-  if (asc >= 0x80) return `vendor specific ASC=${hex2(asc)}, ASCQ=${hex2(ascq)} (hex)`;
-  if (ascq >= 0x80) return `ASC=${hex2(asc)}, vendor specific qualification ASCQ=${hex2(ascq)} (hex)`;
-  return `ASC=${hex2(asc)}, ASCQ=${hex2(ascq)} (hex)`;
+  if (asc >= 0x80) return `vendor specific ASC=${hexDigits(asc)}, ASCQ=${hexDigits(ascq)} (hex)`;
+  if (ascq >= 0x80)
+    return `ASC=${hexDigits(asc)}, vendor specific qualification ASCQ=${hexDigits(ascq)} (hex)`;
+  return `ASC=${hexDigits(asc)}, ASCQ=${hexDigits(ascq)} (hex)`;
 }

@@ -9,6 +9,7 @@
  * @module
  */
 import { MalformedDataError } from '../errors/malformed-data-error.js';
+import { hexByte } from '../format/index.js';
 import { ascAscqText } from './asc-ascq.js';
 import type { DecodedSense, SenseDescriptor, SenseKeySpecific } from './decoded-sense.js';
 import { SenseDescriptorType, senseDescriptorTypeName } from './descriptor-types.js';
@@ -117,7 +118,7 @@ export function decodeSense(bytes: Uint8Array): DecodedSense {
       offset: 0,
       needed: 0x70,
       available: responseCode,
-      reason: `response code 0x${responseCode.toString(16).padStart(2, '0')} is not a sense data format (0x70..0x73)`,
+      reason: `response code ${hexByte(responseCode)} is not a sense data format (0x70..0x73)`,
     });
   }
   // ADDITIONAL SENSE LENGTH (byte 7) bounds the data, when present (sg_scsi_normalize_sense).

@@ -2,6 +2,7 @@
  * Sense data descriptor types (SPC-6 table "Sense data descriptor types").
  * @module
  */
+import { hexByte } from '../format/index.js';
 
 /** Descriptor type codes by name. */
 export const SenseDescriptorType = {
@@ -45,5 +46,5 @@ const NAMES: readonly string[] = [
 /** `Information` for 0x00; `Vendor specific` for 0x80..0xff; `Reserved` otherwise. */
 export function senseDescriptorTypeName(type: number): string {
   if (type >= 0x80) return 'Vendor specific';
-  return NAMES[type] ?? `Reserved [0x${type.toString(16).padStart(2, '0')}]`;
+  return NAMES[type] ?? `Reserved [${hexByte(type)}]`;
 }

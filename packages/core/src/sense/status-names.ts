@@ -3,6 +3,7 @@
  * the SCSI status byte (SAM), the Linux host byte (`DID_*`) and the Linux driver byte.
  * @module
  */
+import { hexDigits } from '../format/index.js';
 
 /**
  * SCSI status codes (SAM-5 table "Status codes"; Linux 6.1 `enum sam_status` in
@@ -54,7 +55,7 @@ const STATUS_NAMES: ReadonlyMap<number, string> = new Map([
  * whole byte is looked up.
  */
 export function scsiStatusName(status: number): string {
-  return STATUS_NAMES.get(status) ?? `reserved status 0x${hex2(status)}`;
+  return STATUS_NAMES.get(status) ?? `reserved status 0x${hexDigits(status)}`;
 }
 
 /**
@@ -115,7 +116,7 @@ const HOST_MEANINGS: readonly string[] = [
 
 /** `DID_NO_CONNECT` for 0x01; `DID_0x..` for host bytes Linux 6.1 does not define. */
 export function hostStatusName(hostStatus: number): string {
-  return HOST_NAMES[hostStatus] ?? `DID_0x${hex2(hostStatus)}`;
+  return HOST_NAMES[hostStatus] ?? `DID_0x${hexDigits(hostStatus)}`;
 }
 
 /** The kernel's one-line meaning of a host byte, e.g. "couldn't connect before timeout period". */
@@ -158,11 +159,7 @@ const SUGGEST_NAMES: ReadonlyMap<number, string> = new Map([
 export function driverStatusName(driverStatus: number): string {
   const low = driverStatus & 0x0f;
   const high = driverStatus & 0xf0;
-  const base = DRIVER_NAMES[low] ?? `DRIVER_0x${hex2(low)}`;
+  const base = DRIVER_NAMES[low] ?? `DRIVER_0x${hexDigits(low)}`;
   if (high === 0) return base;
-  return `${base}|${SUGGEST_NAMES.get(high) ?? `SUGGEST_0x${hex2(high)}`}`;
-}
-
-function hex2(n: number): string {
-  return (n >>> 0).toString(16).padStart(2, '0');
+  return `${base}|${SUGGEST_NAMES.get(high) ?? `SUGGEST_0x${hexDigits(high)}`}`;
 }

@@ -10,10 +10,10 @@
  * @module
  */
 
+import { ExitStatus } from '../errors/exit-status.js';
 import { InvalidFieldError } from '../errors/invalid-field-error.js';
 import { NotSupportedError } from '../errors/request-errors.js';
 import { Sgv4Error } from '../errors/sgv4-error.js';
-import { ExitStatus } from '../exit-status.js';
 import type { TransportCapabilities } from './capabilities.js';
 
 /** An I_T_L nexus: initiator port, target port and logical unit (as Linux H:C:T:L plus an initiator name). */

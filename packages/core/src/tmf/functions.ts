@@ -6,6 +6,7 @@
  */
 import { InvalidFieldError } from '../errors/invalid-field-error.js';
 import { NotSupportedError } from '../errors/request-errors.js';
+import { hexByte } from '../format/index.js';
 import type { ScsiTransport } from '../tags/task-attribute.js';
 
 /** The nine SAM task management functions. */
@@ -27,33 +28,29 @@ export type TaskManagementFunction = (typeof TaskManagementFunction)[keyof typeo
 type CodeTable = Readonly<Partial<Record<TaskManagementFunction, number>>>;
 
 /**
+ * SAS SSP TASK frame codes (include/scsi/sas.h TMF_*); UAS (USB Attached SCSI, its Task
+ * Management IU) uses the same values.
+ */
+const SAM_TMF_CODES: CodeTable = {
+  ABORT_TASK: 0x01,
+  ABORT_TASK_SET: 0x02,
+  CLEAR_TASK_SET: 0x04,
+  LOGICAL_UNIT_RESET: 0x08,
+  I_T_NEXUS_RESET: 0x10,
+  CLEAR_ACA: 0x40,
+  QUERY_TASK: 0x80,
+  QUERY_TASK_SET: 0x81,
+  QUERY_ASYNCHRONOUS_EVENT: 0x82,
+};
+
+/**
  * Function codes by transport; a missing entry means the transport has no such function.
  * SAS SSP and UAS share the TMF_* codes; FCP uses a bit in FCP_CMND's task management flags;
  * iSCSI uses its Task Management Function Request codes; virtio-scsi its TMF subtypes.
  */
 const TMF_CODES: Readonly<Record<ScsiTransport, CodeTable>> = {
-  sas: {
-    ABORT_TASK: 0x01,
-    ABORT_TASK_SET: 0x02,
-    CLEAR_TASK_SET: 0x04,
-    LOGICAL_UNIT_RESET: 0x08,
-    I_T_NEXUS_RESET: 0x10,
-    CLEAR_ACA: 0x40,
-    QUERY_TASK: 0x80,
-    QUERY_TASK_SET: 0x81,
-    QUERY_ASYNCHRONOUS_EVENT: 0x82,
-  },
-  uas: {
-    ABORT_TASK: 0x01,
-    ABORT_TASK_SET: 0x02,
-    CLEAR_TASK_SET: 0x04,
-    LOGICAL_UNIT_RESET: 0x08,
-    I_T_NEXUS_RESET: 0x10,
-    CLEAR_ACA: 0x40,
-    QUERY_TASK: 0x80,
-    QUERY_TASK_SET: 0x81,
-    QUERY_ASYNCHRONOUS_EVENT: 0x82,
-  },
+  sas: SAM_TMF_CODES,
+  uas: SAM_TMF_CODES,
   srp: {
     ABORT_TASK: 0x01,
     ABORT_TASK_SET: 0x02,
@@ -130,5 +127,5 @@ export type TmfResponse = (typeof TmfResponse)[keyof typeof TmfResponse];
 /** `FUNCTION SUCCEEDED` for 0x08; `reserved 0x..` otherwise. */
 export function tmfResponseName(code: number): string {
   const hit = Object.entries(TmfResponse).find(([, c]) => c === code);
-  return hit ? hit[0].replace(/_/g, ' ') : `reserved 0x${code.toString(16).padStart(2, '0')}`;
+  return hit ? hit[0].replace(/_/g, ' ') : `reserved ${hexByte(code)}`;
 }

@@ -5,8 +5,8 @@
  * @module
  */
 
+import { ExitStatus } from '../errors/exit-status.js';
 import { Sgv4Error } from '../errors/sgv4-error.js';
-import { ExitStatus } from '../exit-status.js';
 
 /** Where a task is. */
 export type TaskState = 'queued' | 'issued' | 'completed' | 'aborted' | 'timed-out';

@@ -23,8 +23,10 @@ import {
   type DecodedSense,
   decodeSense,
   HostStatus,
+  hexDigits,
   InvalidFieldError,
   NotSupportedError,
+  optionalInteger,
   ResultCategory,
   resultCategoryOf,
   SCSI_SENSE_BUFFERSIZE,
@@ -311,20 +313,6 @@ function digestOffer(field: string, offer: DigestOffer | undefined): string {
   return list.join(',');
 }
 
-function intOption(
-  field: string,
-  value: number | undefined,
-  fallback: number,
-  min: number,
-  max: number,
-): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidFieldError(field, `must be an integer in ${min}..${max}`, value);
-  }
-  return value;
-}
-
 function yesNo(v: boolean): string {
   return v ? 'Yes' : 'No';
 }
@@ -408,9 +396,15 @@ export class IscsiSession extends EventEmitter<IscsiSessionEvents> {
         ? Number(offered('FirstBurstLength') ?? 0)
         : 0;
     this.#defaultLun = lunField(options.lun ?? 0);
-    this.#queueDepth = intOption('queueDepth', options.queueDepth, 128, 1, 0xffff);
-    this.#commandTimeoutMs = intOption('commandTimeoutMs', options.commandTimeoutMs, 30_000, 0, 2 ** 31 - 1);
-    this.#tmfTimeoutMs = intOption(
+    this.#queueDepth = optionalInteger('queueDepth', options.queueDepth, 128, 1, 0xffff);
+    this.#commandTimeoutMs = optionalInteger(
+      'commandTimeoutMs',
+      options.commandTimeoutMs,
+      30_000,
+      0,
+      2 ** 31 - 1,
+    );
+    this.#tmfTimeoutMs = optionalInteger(
       'taskManagementTimeoutMs',
       options.taskManagementTimeoutMs,
       10_000,
@@ -421,21 +415,27 @@ export class IscsiSession extends EventEmitter<IscsiSessionEvents> {
       options.keepalive === false
         ? undefined
         : {
-            intervalMs: intOption(
+            intervalMs: optionalInteger(
               'keepalive.intervalMs',
               options.keepalive?.intervalMs,
               5000,
               1,
               2 ** 31 - 1,
             ),
-            timeoutMs: intOption('keepalive.timeoutMs', options.keepalive?.timeoutMs, 5000, 1, 2 ** 31 - 1),
+            timeoutMs: optionalInteger(
+              'keepalive.timeoutMs',
+              options.keepalive?.timeoutMs,
+              5000,
+              1,
+              2 ** 31 - 1,
+            ),
           };
     this.#reconnect =
       options.reconnect === undefined || options.reconnect === false
         ? undefined
         : {
             ...options.reconnect,
-            attempts: intOption('reconnect.attempts', options.reconnect.attempts, 3, 1, 1000),
+            attempts: optionalInteger('reconnect.attempts', options.reconnect.attempts, 3, 1, 1000),
           };
     this.#conn = conn;
     this.#params = result.parameters;
@@ -485,7 +485,7 @@ export class IscsiSession extends EventEmitter<IscsiSessionEvents> {
   }
 
   static #buildOffers(options: IscsiSessionOptions): TextPair[] {
-    const mrdsl = intOption(
+    const mrdsl = optionalInteger(
       'maxRecvDataSegmentLength',
       options.maxRecvDataSegmentLength,
       262144,
@@ -501,8 +501,8 @@ export class IscsiSession extends EventEmitter<IscsiSessionEvents> {
       ['ErrorRecoveryLevel', '0'],
     ];
     if (options.targetName !== undefined) {
-      const maxBurst = intOption('maxBurstLength', options.maxBurstLength, 262144, 512, 2 ** 24 - 1);
-      const firstBurst = intOption(
+      const maxBurst = optionalInteger('maxBurstLength', options.maxBurstLength, 262144, 512, 2 ** 24 - 1);
+      const firstBurst = optionalInteger(
         'firstBurstLength',
         options.firstBurstLength,
         Math.min(262144, maxBurst),
@@ -521,7 +521,10 @@ export class IscsiSession extends EventEmitter<IscsiSessionEvents> {
         ['ImmediateData', yesNo(options.immediateData ?? true)],
         ['MaxBurstLength', String(maxBurst)],
         ['FirstBurstLength', String(firstBurst)],
-        ['MaxOutstandingR2T', String(intOption('maxOutstandingR2T', options.maxOutstandingR2T, 1, 1, 65535))],
+        [
+          'MaxOutstandingR2T',
+          String(optionalInteger('maxOutstandingR2T', options.maxOutstandingR2T, 1, 1, 65535)),
+        ],
         ['DataPDUInOrder', 'Yes'],
         ['DataSequenceInOrder', 'Yes'],
         ['MaxConnections', '1'],
@@ -539,7 +542,7 @@ export class IscsiSession extends EventEmitter<IscsiSessionEvents> {
     const host = options.host;
     if (typeof host !== 'string' || host === '')
       throw new InvalidFieldError('host', 'must be a host name or address', host);
-    const port = intOption('port', options.port, ISCSI_DEFAULT_PORT, 1, 65535);
+    const port = optionalInteger('port', options.port, ISCSI_DEFAULT_PORT, 1, 65535);
     const conn = await IscsiConnection.connect({
       host,
       port,
@@ -813,7 +816,7 @@ export class IscsiSession extends EventEmitter<IscsiSessionEvents> {
   }
 
   #describe(task: ScsiTask): string {
-    const op = task.cdb[0]!.toString(16).padStart(2, '0');
+    const op = hexDigits(task.cdb[0]!);
     return `iSCSI command 0x${op} tag ${task.itt} on ${this.targetName} at ${this.portal}`;
   }
 

@@ -6,6 +6,7 @@
  * and ignored on receipt (§11.2.1).
  * @module
  */
+import { hexByte } from '@sgv4/core';
 import { defineLayout, type FieldLayout, field, type LayoutValues } from './field-layout.js';
 
 const { u8, u16, u32, u64, flag, bits, bytes } = field;
@@ -282,5 +283,5 @@ export function isInitiatorOpcode(opcode: number): boolean {
 /** A readable name, e.g. `SCSI Command` or `opcode 0x1c`. */
 export function opcodeName(opcode: number): string {
   const kind = pduKindOf(opcode);
-  return kind === undefined ? `opcode 0x${opcode.toString(16).padStart(2, '0')}` : BHS_LAYOUTS[kind].name;
+  return kind === undefined ? `opcode ${hexByte(opcode)}` : BHS_LAYOUTS[kind].name;
 }

@@ -7,7 +7,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
-import { InvalidFieldError } from '@sgv4/core';
+import { InvalidFieldError, optionalInteger } from '@sgv4/core';
 import type { ITNexus, ScsiTarget } from '@sgv4/target';
 import { type ChapAlgorithm, ChapAuthenticator, type ChapCredentials } from '../auth/chap.js';
 import { IscsiProtocolError } from '../errors.js';
@@ -142,8 +142,8 @@ export class IscsiPortal extends EventEmitter<IscsiPortalEvents> {
     this.#address = address;
     this.target = options.target;
     this.targetName = options.targetName;
-    const portalGroupTag = intOption('portalGroupTag', options.portalGroupTag, 1, 0, 65535);
-    const mrdsl = intOption(
+    const portalGroupTag = optionalInteger('portalGroupTag', options.portalGroupTag, 1, 0, 65535);
+    const mrdsl = optionalInteger(
       'maxRecvDataSegmentLength',
       options.maxRecvDataSegmentLength,
       262144,
@@ -154,14 +154,18 @@ export class IscsiPortal extends EventEmitter<IscsiPortalEvents> {
     const local: Record<string, string> = {
       HeaderDigest: digests,
       DataDigest: digests,
-      MaxBurstLength: String(intOption('maxBurstLength', options.maxBurstLength, 262144, 512, 2 ** 24 - 1)),
+      MaxBurstLength: String(
+        optionalInteger('maxBurstLength', options.maxBurstLength, 262144, 512, 2 ** 24 - 1),
+      ),
       FirstBurstLength: String(
-        intOption('firstBurstLength', options.firstBurstLength, 65536, 512, 2 ** 24 - 1),
+        optionalInteger('firstBurstLength', options.firstBurstLength, 65536, 512, 2 ** 24 - 1),
       ),
       // OR and AND keys: our No/Yes lets the initiator decide (RFC 7143 §13.10-13.11).
       InitialR2T: 'No',
       ImmediateData: 'Yes',
-      MaxOutstandingR2T: String(intOption('maxOutstandingR2T', options.maxOutstandingR2T, 16, 1, 65535)),
+      MaxOutstandingR2T: String(
+        optionalInteger('maxOutstandingR2T', options.maxOutstandingR2T, 16, 1, 65535),
+      ),
       DataPDUInOrder: 'Yes',
       DataSequenceInOrder: 'Yes',
       ErrorRecoveryLevel: '0',
@@ -169,7 +173,7 @@ export class IscsiPortal extends EventEmitter<IscsiPortalEvents> {
       DefaultTime2Wait: '0',
       DefaultTime2Retain: '0',
     };
-    const window = intOption('commandWindow', options.commandWindow, 128, 1, 65535);
+    const window = optionalInteger('commandWindow', options.commandWindow, 128, 1, 65535);
     const chap = options.chap;
     this.#loginContext = {
       targetName: options.targetName,
@@ -204,8 +208,14 @@ export class IscsiPortal extends EventEmitter<IscsiPortalEvents> {
       targetPort,
       targetName: options.targetName,
       targetAddresses: [`${formatPortal(address.address, address.port)},${portalGroupTag}`],
-      maxCommandBytes: intOption('maxCommandBytes', options.maxCommandBytes, 64 << 20, 512, 2 ** 32 - 1),
-      maxSessionBufferBytes: intOption(
+      maxCommandBytes: optionalInteger(
+        'maxCommandBytes',
+        options.maxCommandBytes,
+        64 << 20,
+        512,
+        2 ** 32 - 1,
+      ),
+      maxSessionBufferBytes: optionalInteger(
         'maxSessionBufferBytes',
         options.maxSessionBufferBytes,
         256 << 20,
@@ -237,7 +247,7 @@ export class IscsiPortal extends EventEmitter<IscsiPortalEvents> {
       );
     }
     const host = options.host ?? '127.0.0.1';
-    const port = intOption('port', options.port, 3260, 0, 65535);
+    const port = optionalInteger('port', options.port, 3260, 0, 65535);
     const server = createServer({ noDelay: true });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -408,18 +418,4 @@ export class IscsiPortal extends EventEmitter<IscsiPortalEvents> {
     for (const c of [...this.#connections]) this.#end(c, 'portal closed');
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
-}
-
-function intOption(
-  field: string,
-  value: number | undefined,
-  fallback: number,
-  min: number,
-  max: number,
-): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidFieldError(field, `must be an integer in ${min}..${max}`, value);
-  }
-  return value;
 }

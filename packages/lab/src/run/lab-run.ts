@@ -23,8 +23,8 @@ import type { Writable } from 'node:stream';
 import { LabGuestError, LabTimeoutError } from '../errors.js';
 import { LAB_PROBES_ENV } from '../guest/probes.js';
 import { type LabGuestConfig, type LabGuestOptions, resolveGuestConfig } from '../guest-config.js';
-import { GUEST_INIT_SCRIPT } from '../guest-init-script.js';
-import { defaultLabCacheDir, ensureInitramfs, LAB_MODULES } from '../host/initramfs.js';
+import { defaultLabCacheDir } from '../host/initramfs.js';
+import { ensureLabInitramfs } from '../host/lab-initramfs.js';
 import { ensureLabProbes, LAB_PROBES } from '../host/probes.js';
 import { type LabHost, requireLabHost } from '../host/requirements.js';
 import { type LabProgress, type ProgressStep, SILENT_PROGRESS } from '../progress.js';
@@ -105,78 +105,80 @@ export async function runInLab(options: LabRunOptions): Promise<LabRunResult> {
   const progress = options.progress ?? SILENT_PROGRESS;
   const host = requireLabHost();
   const cacheDir = options.cacheDir ?? defaultLabCacheDir();
-  const initramfs = await progress.step('building the guest initramfs', async () =>
-    ensureInitramfs({
-      kernel: host.kernel,
-      modules: LAB_MODULES,
-      busybox: host.busybox,
-      modprobe: host.modprobe,
-      initScript: GUEST_INIT_SCRIPT,
-      cacheDir,
-    }),
-  );
+  // The command is checked before anything is built or created, so a bad call leaves nothing behind.
+  const interactive = options.interactive === true;
+  const argv = options.command ?? (interactive ? defaultShell() : undefined);
+  if (!argv || argv.length === 0) throw new LabGuestError('no command to run', undefined);
+  const initramfs = await ensureLabInitramfs(host, cacheDir, progress);
   const runDir = mkdtempSync(join(tmpdir(), 'sgv4-lab-run-'));
   const controlDir = join(runDir, 'ctl');
   const resultsDir = options.resultsDir ?? join(runDir, 'results');
   mkdirSync(controlDir);
   mkdirSync(resultsDir, { recursive: true });
-  const interactive = options.interactive === true;
-  const argv = options.command ?? (interactive ? defaultShell() : undefined);
-  if (!argv || argv.length === 0) throw new LabGuestError('no command to run', undefined);
-  const probeEnv: Record<string, string> = {};
-  if (options.probes === true) {
-    const build = await progress.step('compiling the lab probes', async () => ensureLabProbes({ cacheDir }));
-    const target = join(controlDir, 'probes');
-    mkdirSync(target);
-    for (const name of LAB_PROBES) {
-      copyFileSync(join(build.dir, name), join(target, name));
-      chmodSync(join(target, name), 0o755);
+  try {
+    const probeEnv: Record<string, string> = {};
+    if (options.probes === true) {
+      const build = await progress.step('compiling the lab probes', async () =>
+        ensureLabProbes({ cacheDir }),
+      );
+      const target = join(controlDir, 'probes');
+      mkdirSync(target);
+      for (const name of LAB_PROBES) {
+        copyFileSync(join(build.dir, name), join(target, name));
+        chmodSync(join(target, name), 0o755);
+      }
+      probeEnv[LAB_PROBES_ENV] = `${GUEST_CONTROL_DIR}/probes`;
     }
-    probeEnv[LAB_PROBES_ENV] = `${GUEST_CONTROL_DIR}/probes`;
-  }
-  writeFileSync(join(controlDir, 'lab.env'), labEnvFile(config, interactive ? 'shell' : 'run'));
-  writeFileSync(
-    join(controlDir, 'command.sh'),
-    commandScript({
-      argv,
-      cwd: options.cwd ?? process.cwd(),
-      env: { ...guestBaseEnvironment(config), ...probeEnv, ...options.env },
-      user: options.user ?? 'root',
-    }),
-  );
-  const consoleLog = join(runDir, 'console.log');
-  const attempts: ('tcg' | 'kvm')[] =
-    config.accel === 'auto' ? (kvmUsable() ? ['kvm', 'tcg'] : ['tcg']) : [config.accel];
-  let lastError: unknown;
-  for (const [index, accel] of attempts.entries()) {
-    const fallbackAvailable = index < attempts.length - 1;
-    try {
-      const boot = await bootOnce({
-        host,
-        config,
-        accel,
-        initramfs: initramfs.path,
-        controlDir,
-        resultsDir,
-        consoleLog,
-        interactive,
-        options,
-        progress,
-        bootDeadlineMs: fallbackAvailable ? (options.kvmBootTimeoutMs ?? 30_000) : undefined,
-      });
-      const keep = options.keepRunDir === true;
-      if (!keep) rmSync(runDir, { recursive: true, force: true });
-      return { ...boot, accel, totalMs: Date.now() - started, runDir: keep ? runDir : undefined, config };
-    } catch (error) {
-      lastError = error;
-      if (!(error instanceof BootFallback)) throw error;
-      progress.note(`lab: KVM did not reach the command (${error.message}); falling back to TCG`);
-      for (const name of ['started', 'stdout', 'stderr', 'status', 'guest-error']) {
-        rmSync(join(controlDir, name), { force: true });
+    writeFileSync(join(controlDir, 'lab.env'), labEnvFile(config, interactive ? 'shell' : 'run'));
+    writeFileSync(
+      join(controlDir, 'command.sh'),
+      commandScript({
+        argv,
+        cwd: options.cwd ?? process.cwd(),
+        env: { ...guestBaseEnvironment(config), ...probeEnv, ...options.env },
+        user: options.user ?? 'root',
+      }),
+    );
+    const consoleLog = join(runDir, 'console.log');
+    const attempts: ('tcg' | 'kvm')[] =
+      config.accel === 'auto' ? (kvmUsable() ? ['kvm', 'tcg'] : ['tcg']) : [config.accel];
+    let lastError: unknown;
+    for (const [index, accel] of attempts.entries()) {
+      const fallbackAvailable = index < attempts.length - 1;
+      try {
+        const boot = await bootOnce({
+          host,
+          config,
+          accel,
+          initramfs: initramfs.path,
+          controlDir,
+          resultsDir,
+          consoleLog,
+          interactive,
+          options,
+          progress,
+          bootDeadlineMs: fallbackAvailable ? (options.kvmBootTimeoutMs ?? 30_000) : undefined,
+        });
+        const keep = options.keepRunDir === true;
+        if (!keep) rmSync(runDir, { recursive: true, force: true });
+        return { ...boot, accel, totalMs: Date.now() - started, runDir: keep ? runDir : undefined, config };
+      } catch (error) {
+        lastError = error;
+        if (!(error instanceof BootFallback)) throw error;
+        progress.note(`lab: KVM did not reach the command (${error.message}); falling back to TCG`);
+        for (const name of ['started', 'stdout', 'stderr', 'status', 'guest-error']) {
+          rmSync(join(controlDir, name), { force: true });
+        }
       }
     }
+    throw lastError;
+  } catch (error) {
+    // A guest that failed keeps its run directory: the error names its console log. Any other
+    // failure (probes, QEMU not starting) leaves nothing behind unless the caller asked to keep it.
+    const namesConsoleLog = error instanceof LabGuestError || error instanceof LabTimeoutError;
+    if (options.keepRunDir !== true && !namesConsoleLog) rmSync(runDir, { recursive: true, force: true });
+    throw error;
   }
-  throw lastError;
 }
 
 function defaultShell(): string[] {

@@ -35,10 +35,12 @@ import {
   sgBuildIndirect,
   sgDirectIoDecision,
   sgGetReservedSize,
+  sgLinkReserve,
   sgMmap,
   sgMmapIoRefusal,
   sgOpenReserve,
   sgSetReservedSize,
+  sgToFromDevRefusal,
 } from '@sgv4/core';
 import type { SgAbi } from '../abi/c-abi.js';
 import {
@@ -82,9 +84,11 @@ export interface SgFdOptions {
    * SG_DXFER_TO_FROM_DEV on the indirect path. `kernel` (default): what 6.1 stable kernels from
    * 6.1.80 on (the lab's 6.1.192 among them) do: block/blk-map.c `bio_copy_user_iov()` copies the
    * caller's bytes in from a copy of the iterator and never advances the real one, so
-   * `blk_rq_map_user_iov()` maps again and again until the buffer's pages run out: ENOMEM.
-   * `documented`: what sg documents and 6.1.0..6.1.79 do: the bytes copied in before the
-   * command and the whole buffer copied back after it.
+   * `blk_rq_map_user_iov()` maps again and again until the buffer's pages run out (ENOMEM) or
+   * a bio is refused (EINVAL): @sgv4/core's `sg-to-from-dev-regression` (`sgToFromDevRefusal`),
+   * over dxfer_len (the facade's iovecs may hold less). `documented`: what sg documents and
+   * 6.1.0..6.1.79 do: the bytes copied in before the command and the whole buffer copied back
+   * after it.
    */
   readonly toFromDev?: 'kernel' | 'documented';
 }
@@ -431,10 +435,12 @@ export class SgFdModel {
       s.dataPath = { kind: 'direct' };
       return s.dataPath;
     }
+    let buffer: SgBuffer;
     if (hdr.dxferLen <= this.#reserve.buffer.bufflen && !this.#reserve.inUse) {
       this.#reserve = { ...this.#reserve, inUse: true };
       s.resUsed = true;
       s.dataPath = { kind: 'reserve', length: hdr.dxferLen };
+      buffer = sgLinkReserve(this.#reserve.buffer, hdr.dxferLen);
     } else {
       if (mmapIo) {
         if (hdr.dxferLen > this.#reserve.buffer.bufflen) {
@@ -447,6 +453,7 @@ export class SgFdModel {
         refuse('ENOMEM', `no pages for a ${hdr.dxferLen}-byte private buffer`, 'sg_build_indirect');
       }
       s.dataPath = { kind: 'private', buffer: built.buffer };
+      buffer = built.buffer;
     }
     if (direction === 'to-from-device') {
       // The copy-in of TO_FROM_DEV (bio_copy_user_iov with map_data->from_user).
@@ -458,11 +465,9 @@ export class SgFdModel {
         );
       }
       if (this.#toFromDev === 'kernel') {
-        refuse(
-          'ENOMEM',
-          'SG_DXFER_TO_FROM_DEV through a kernel buffer: the copy-in never advances the iterator, so mapping runs out of pages (6.1.80+)',
-          'bio_copy_user_iov (block/blk-map.c)',
-        );
+        // @sgv4/core's sg-to-from-dev-regression, over the pages this request's buffer has.
+        const refusal = sgToFromDevRefusal(hdr.dxferLen, buffer, this.#env.limits, this.#env.pageSize);
+        refuse(refusal.errno, refusal.rule, refusal.kernelFunction);
       }
     }
     return s.dataPath;

@@ -10,6 +10,7 @@ import { readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import {
   decidePermission,
+  hexByte,
   PERMISSION_RULE_SOURCES,
   type PermissionDecision,
   type PermissionInterface,
@@ -274,12 +275,12 @@ function plan(device: ConformanceDevice) {
       opcodes.forEach((opcode, k) => {
         const cdb = new Uint8Array(sweepCdbLength(opcode));
         cdb[0] = opcode;
-        add(
-          batch,
-          i * opcodes.length + k,
-          `${iface} ${mode} SG_IO opcode 0x${opcode.toString(16).padStart(2, '0')} (nobody)`,
-          { cdb, iface, openMode: MODES[mode], capSysRawio: false },
-        );
+        add(batch, i * opcodes.length + k, `${iface} ${mode} SG_IO opcode ${hexByte(opcode)} (nobody)`, {
+          cdb,
+          iface,
+          openMode: MODES[mode],
+          capSysRawio: false,
+        });
       });
     });
   };

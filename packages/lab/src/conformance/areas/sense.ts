@@ -7,7 +7,7 @@
  * @module
  */
 import { execFileSync } from 'node:child_process';
-import { buildCdb, decodeSense, sgSenseReply } from '@sgv4/core';
+import { buildCdb, decodeSense, hexByte, hexDigits, sgSenseReply } from '@sgv4/core';
 import { labProbe } from '../../guest/probes.js';
 import { getScsiDebugParam, setScsiDebugParam } from '../../guest/scsi-debug-sysfs.js';
 import { type BatchedProbe, CaseCollector, type ProbeBatch, runBatchedCases } from '../batches.js';
@@ -150,7 +150,7 @@ function describeReply(r: { senseBytesWritten: number; driverStatus: number; inf
 function sg3Decode(sense: Uint8Array): string {
   const out = execFileSync(
     'sg_decode_sense',
-    Array.from(sense, (b) => b.toString(16).padStart(2, '0')),
+    Array.from(sense, (b) => hexDigits(b)),
     { encoding: 'utf8' },
   );
   const key = /Sense key: (.+)$/m.exec(out)?.[1]?.trim() ?? '';
@@ -215,7 +215,7 @@ function plan(_device: ConformanceDevice) {
         const want = [expect.key, expect.asc, expect.ascq];
         const info = expect.information === undefined || ours.information === expect.information;
         const injected = got.every((v, i) => v === want[i]) && info;
-        const hex = (v: number | undefined) => `0x${(v ?? 0).toString(16).padStart(2, '0')}`;
+        const hex = (v: number | undefined) => hexByte(v ?? 0);
         return {
           predicted:
             `${ours.senseKeyName} / ${ours.ascText}` +

@@ -4,7 +4,9 @@
  * code for sg, block SG_IO and bsg; sg's 256 MiB limit and its place after the MMAP_IO
  * checks; import_iovec's limits; MAX_RW_COUNT, access_ok and the copy/zero-copy choice
  * at the top of the user address space (a copy maps without touching the pages, pinning
- * unmapped pages faults); bsg's iovec hazard, with the bytes the device really received.
+ * unmapped pages faults); bsg's iovec hazard, with the bytes the device really received;
+ * SG_DXFER_TO_FROM_DEV through sg's buffer (the 6.1.80+ regression: ENOMEM or EINVAL) against
+ * the other directions, direct IO and block SG_IO.
  * @module
  */
 import {
@@ -62,6 +64,7 @@ const IDS: readonly TransferRuleId[] = [
   'bio-virt-boundary-gap',
   'bio-page-does-not-fit',
   'sg-buffer-too-small',
+  'sg-to-from-dev-regression',
   'dma-pad',
   'atapi-dma-drain',
 ];
@@ -82,10 +85,17 @@ const RULES: readonly ConformanceRule[] = IDS.map((id) => {
  */
 const ARENA_NOMINAL_BASE = 0x7f00_0000_0000;
 const SG_FLAG_DIRECT_IO = 1;
+const SG_FLAG_MMAP_IO = 4;
 const SG_INFO_DIRECT_IO = 2;
 const MIB = 1024 * 1024;
 const READ_10_ONE = '28000000000000000100';
 const WRITE_10_EIGHT = '2a0000000000c8000800';
+/** WRITE(10) of `length` bytes (whole blocks) at LBA 200: the cases that move data out write zeros there. */
+function write10At200(length: number): string {
+  return `2a0000000000c8${Math.ceil(length / 512)
+    .toString(16)
+    .padStart(4, '0')}00`;
+}
 
 /** The model's outcome in the probe's words: errno, or `ok` (sg: `ok direct` / `ok indirect`). */
 function predictedOf(plan: TransferPlan, sg: boolean): string {
@@ -193,17 +203,31 @@ function transferBatch(
   };
 }
 
-/** A sg-submit-probe script as root after opening the nodes `opens` names. */
+/**
+ * A sg-submit-probe script as root after opening the nodes `opens` names; with `allowDio`,
+ * sg's allow_dio is set for the run (and restored).
+ */
 function submitBatch(
   name: string,
   opens: (d: ConformanceDevice) => string[],
   lines: readonly string[],
+  allowDio?: boolean,
 ): ProbeBatch {
+  const run = (device: ConformanceDevice) => {
+    const head = opens(device);
+    return runProbeScript(labProbe('sg-submit-probe'), [], [...head, ...lines]).slice(head.length);
+  };
+  if (allowDio === undefined) return { name, execute: run };
   return {
     name,
     execute: (device) => {
-      const head = opens(device);
-      return runProbeScript(labProbe('sg-submit-probe'), [], [...head, ...lines]).slice(head.length);
+      const saved = getSgAllowDio();
+      setSgAllowDio(allowDio);
+      try {
+        return run(device);
+      } finally {
+        setSgAllowDio(saved);
+      }
     },
   };
 }
@@ -372,6 +396,108 @@ function plan(device: ConformanceDevice) {
     { iovecs: iovecs(2, 512, true), vector: true, dxferLength: 512 },
     ['iovecs-empty'],
   );
+
+  // SG_DXFER_TO_FROM_DEV: sg's indirect path fails on 6.1.80+ (the copy-in never advances the
+  // iterator); the same sizes in the other directions, direct IO and block SG_IO map.
+  const toFromLines: string[] = [];
+  const toFrom = submitBatch(
+    'TO_FROM_DEV (root, allow_dio=1)',
+    (d) => [`open 0 ${d.sg} rw`, `open 1 ${d.disk} rw`],
+    toFromLines,
+    true,
+  );
+  const dirWord = { 'to-from-device': 'tofrom', 'from-device': 'from', 'to-device': 'to' } as const;
+  const dirName = {
+    'to-from-device': 'TO_FROM_DEV',
+    'from-device': 'FROM_DEV',
+    'to-device': 'TO_DEV',
+  } as const;
+  const toFromCase = (
+    iface: 'sg' | 'block',
+    direction: keyof typeof dirWord,
+    length: number,
+    data: { flags?: number; niov?: number; offset?: number; nullData?: boolean } = {},
+  ) => {
+    const { flags = 0, niov = 0, offset = 0, nullData = false } = data;
+    const cdb = direction === 'to-device' ? write10At200(length) : READ_10_ONE;
+    const where = nullData ? 'null' : niov > 0 ? 'iov' : offset === 0 ? 'arena' : `arena+${offset}`;
+    toFromLines.push(
+      `v3 ${iface === 'sg' ? 0 : 1} ioctl 0x53 10 ${cdb} ${dirWord[direction]} ${length} ${flags} ${niov} ${where}`,
+    );
+    const iovecList: UserIovec[] = nullData
+      ? [{ address: 0, length }]
+      : niov > 0
+        ? iovecs(niov, length)
+        : [{ address: ARENA_NOMINAL_BASE + offset, length }];
+    const words = [
+      iface === 'sg' ? 'sg' : 'disk',
+      dirName[direction],
+      `${length} bytes`,
+      ...(niov > 0 ? [`in ${niov} iovecs`] : []),
+      ...(nullData ? ['dxferp NULL'] : offset !== 0 ? [`at +${offset}`] : []),
+      ...((flags & SG_FLAG_DIRECT_IO) !== 0 ? ['DIRECT_IO (allow_dio=1)'] : []),
+      ...((flags & SG_FLAG_MMAP_IO) !== 0 ? ['MMAP_IO'] : []),
+    ];
+    addPlan(
+      toFrom,
+      toFromLines.length - 1,
+      words.join(' '),
+      {
+        limits,
+        iface,
+        direction,
+        iovecs: iovecList,
+        vector: niov > 0,
+        dxferLength: length,
+        sg: {
+          allowDio: true,
+          directIo: (flags & SG_FLAG_DIRECT_IO) !== 0,
+          mmapIo: (flags & SG_FLAG_MMAP_IO) !== 0,
+        },
+      },
+      iface === 'sg'
+        ? [
+            'sg-to-from-dev-regression',
+            'copy-rq-map-data',
+            ...(nullData ? (['user-pages-fault'] as const) : []),
+          ]
+        : ['sg-to-from-dev-regression', 'copy-dma-alignment'],
+      iface === 'sg' ? observeSg : observePlain,
+    );
+  };
+  // Through the 32 KiB reserve, whole or in part; a private buffer larger than it; iovecs.
+  for (const length of [512, 32768, 65536]) {
+    for (const direction of ['to-from-device', 'from-device', 'to-device'] as const) {
+      toFromCase('sg', direction, length);
+    }
+  }
+  toFromCase('sg', 'to-from-device', 512, { niov: 2 });
+  toFromCase('sg', 'from-device', 512, { niov: 2 });
+  // Which stops the rounds first: max_segments (2048 x one segment of 12 bytes, EINVAL) or
+  // the reserve's 8 pages (2048 x 16 bytes fill them exactly; ENOMEM is checked first).
+  for (const length of [12, 14, 16]) toFromCase('sg', 'to-from-device', length);
+  toFromCase('sg', 'from-device', 12);
+  // Large private buffers: each round is one full bio (256 pages). Up to 9 MiB the pages run out
+  // inside round 9, before its bio meets max_segments (ENOMEM, where FROM_DEV gets EINVAL above
+  // 8 MiB); beyond, round 9 has pages left and its bio is refused (EINVAL).
+  for (const length of [8 * MIB + 512, 9 * MIB, 9 * MIB + 512]) {
+    toFromCase('sg', 'to-from-device', length);
+    toFromCase('sg', 'from-device', length);
+  }
+  // SG_FLAG_MMAP_IO: the reserve, with a buffer to copy from or a NULL dxferp (EFAULT).
+  toFromCase('sg', 'to-from-device', 512, { flags: SG_FLAG_MMAP_IO });
+  toFromCase('sg', 'to-from-device', 512, { flags: SG_FLAG_MMAP_IO, nullData: true });
+  toFromCase('sg', 'to-from-device', 512, { nullData: true });
+  toFromCase('sg', 'from-device', 512, { flags: SG_FLAG_MMAP_IO, nullData: true });
+  // Direct IO has no map_data; a misaligned buffer falls back to the reserve.
+  toFromCase('sg', 'to-from-device', 512, { flags: SG_FLAG_DIRECT_IO });
+  toFromCase('sg', 'to-from-device', 65536, { flags: SG_FLAG_DIRECT_IO });
+  toFromCase('sg', 'to-from-device', 512, { flags: SG_FLAG_DIRECT_IO, offset: 1 });
+  toFromCase('sg', 'to-from-device', 0);
+  // Block SG_IO: blk_rq_map_user_io with map_data NULL, pinned or bounced.
+  toFromCase('block', 'to-from-device', 512);
+  toFromCase('block', 'to-from-device', 512, { offset: 1 });
+  toFromCase('block', 'to-from-device', 65536, { niov: 2 });
 
   // The top of the user address space: MAX_RW_COUNT, access_ok, copy versus pinning.
   const max = maxRwCount();

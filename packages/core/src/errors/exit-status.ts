@@ -74,8 +74,57 @@ export const ExitStatus = {
   OTHER: 99,
 } as const;
 
-/** One of the {@link ExitStatus} values, or an OS-error status in 50..96. */
-export type ExitStatusCode = (typeof ExitStatus)[keyof typeof ExitStatus] | number;
+/** `50 + errno` for errno 1..46: sg3_utils' OS-error statuses (`SG_LIB_OS_BASE_ERR + errno`). */
+export type OsErrorExitStatus =
+  | 51
+  | 52
+  | 53
+  | 54
+  | 55
+  | 56
+  | 57
+  | 58
+  | 59
+  | 60
+  | 61
+  | 62
+  | 63
+  | 64
+  | 65
+  | 66
+  | 67
+  | 68
+  | 69
+  | 70
+  | 71
+  | 72
+  | 73
+  | 74
+  | 75
+  | 76
+  | 77
+  | 78
+  | 79
+  | 80
+  | 81
+  | 82
+  | 83
+  | 84
+  | 85
+  | 86
+  | 87
+  | 88
+  | 89
+  | 90
+  | 91
+  | 92
+  | 93
+  | 94
+  | 95
+  | 96;
+
+/** One of the {@link ExitStatus} values, or an OS-error status in 51..96. */
+export type ExitStatusCode = (typeof ExitStatus)[keyof typeof ExitStatus] | OsErrorExitStatus;
 
 /**
  * The exit status for an OS error, as sg3_utils' `sg_convert_errno()` computes it:
@@ -84,5 +133,5 @@ export type ExitStatusCode = (typeof ExitStatus)[keyof typeof ExitStatus] | numb
 export function exitStatusForErrno(errno: number): ExitStatusCode {
   const e = Math.abs(Math.trunc(errno));
   if (e === 0) return ExitStatus.CLEAN;
-  return e <= 46 ? ExitStatus.OS_BASE_ERR + e : ExitStatus.OS_BASE_ERR;
+  return e <= 46 ? ((ExitStatus.OS_BASE_ERR + e) as OsErrorExitStatus) : ExitStatus.OS_BASE_ERR;
 }

@@ -2,11 +2,11 @@
  * The built-in permission tables, by name.
  * @module
  */
-import { InvalidFieldError } from '../errors/index.js';
-import type { PermissionTable } from './permission-table.js';
-import { BLK_FILTER_5_14_TABLE, BLK_FILTER_EARLY_TABLE } from './tables/historic.js';
-import { LINUX_6_1_TABLE } from './tables/linux-6-1.js';
-import { SGV4_PROPOSAL_TABLE } from './tables/sgv4-proposal.js';
+import { InvalidFieldError } from '../../errors/index.js';
+import type { PermissionTable } from '../permission-table.js';
+import { BLK_FILTER_5_14_TABLE, BLK_FILTER_EARLY_TABLE } from './historic.js';
+import { LINUX_6_1_TABLE } from './linux-6-1.js';
+import { SGV4_PROPOSAL_TABLE } from './sgv4-proposal.js';
 
 /** Every built-in table: linux-6.1, blk-filter-5.14, blk-filter-early, sgv4-proposal. */
 export const BUILT_IN_PERMISSION_TABLES: readonly PermissionTable[] = [
