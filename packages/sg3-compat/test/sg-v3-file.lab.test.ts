@@ -7,7 +7,7 @@
  *
  * Without kernelExact the facade departs from the kernel in exactly two documented ways
  * (SG_FLAG_MMAP_IO before mmap() is an InvalidFieldError on `flags`; SG_DXFER_TO_FROM_DEV
- * through a kernel buffer runs as sg documents it instead of failing with ENOMEM): the same
+ * through a kernel buffer runs as sg documents it instead of failing with ENOMEM or EINVAL): the same
  * sequences are replayed in that mode and every difference must be one of the two.
  */
 import { InvalidFieldError, OsError, type SgEnvironment } from '@sgv4/core';
@@ -223,7 +223,11 @@ function documentedDeparture(op: SgOp, facade: SgOutcome, kernel: SgOutcome): st
   if (op.op !== 'write' && op.op !== 'sgio') return undefined;
   if (facade.errno === 'InvalidFieldError(flags)' && (op.call.flags ?? 0) & SG_FLAG_MMAP_IO)
     return 'MMAP_IO before mmap()';
-  if (op.call.dir === SG_DXFER_TO_FROM_DEV && kernel.errno === 'ENOMEM' && facade.errno === null)
+  if (
+    op.call.dir === SG_DXFER_TO_FROM_DEV &&
+    (kernel.errno === 'ENOMEM' || kernel.errno === 'EINVAL') &&
+    facade.errno === null
+  )
     return 'TO_FROM_DEV as documented';
   return undefined;
 }

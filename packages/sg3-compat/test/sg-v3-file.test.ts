@@ -4,7 +4,13 @@
  * pack_ids, interrupts) and the two places it departs from the kernel unless kernelExact.
  * The rules themselves are the model's, compared with /dev/sg in the lab.
  */
-import { InvalidFieldError, OsError } from '@sgv4/core';
+import {
+  defaultQueueLimits,
+  InvalidFieldError,
+  OsError,
+  sgLinkReserve,
+  sgToFromDevRefusal,
+} from '@sgv4/core';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
   AddressSpace,
@@ -359,9 +365,11 @@ describe('SG_DXFER_TO_FROM_DEV', () => {
     expect(data.subarray(got).every((b) => b === 0xaa)).toBe(true);
   });
 
-  it('kernelExact fails it with ENOMEM as Linux 6.1.80+ does; MMAP_IO with a NULL dxferp is EFAULT either way', async () => {
+  it('kernelExact fails it as Linux 6.1.80+ does (core rule sg-to-from-dev-regression); MMAP_IO with a NULL dxferp is EFAULT either way', async () => {
     const exact = open({ kernelExact: true });
-    expect(await rejectsWith(exact.ioctl(SG_IO, toFromDev(new Uint8Array(200))))).toBe('ENOMEM');
+    const linked = sgLinkReserve(exact.model.reserve.buffer, 200);
+    const expected = sgToFromDevRefusal(200, linked, defaultQueueLimits()).errno;
+    expect(await rejectsWith(exact.ioctl(SG_IO, toFromDev(new Uint8Array(200))))).toBe(expected);
     const sg = open();
     sg.mmap(4096);
     const mmap = {

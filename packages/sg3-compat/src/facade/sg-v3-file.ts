@@ -14,7 +14,7 @@
  *   (the kernel accepts it and moves the reserve's stale contents: the sg HOWTO's warning).
  * - SG_DXFER_TO_FROM_DEV through a kernel buffer runs as sg documents it (the caller's bytes
  *   copied in, the command, the whole buffer copied back), where 6.1.80+ kernels fail it with
- *   ENOMEM (block/blk-map.c `bio_copy_user_iov()`, see {@link SgFdOptions.toFromDev}).
+ *   ENOMEM or EINVAL (block/blk-map.c `bio_copy_user_iov()`, see {@link SgFdOptions.toFromDev}).
  * @module
  */
 import {
@@ -136,8 +136,8 @@ export interface SgV3OpenOptions {
   readonly scsiId?: Partial<SgScsiIdFacts>;
   /**
    * Reproduce the kernel where the facade would otherwise help: SG_FLAG_MMAP_IO before mmap()
-   * runs on the unmapped reserve, and SG_DXFER_TO_FROM_DEV through a kernel buffer fails with
-   * ENOMEM as on Linux 6.1.80+ (unless `toFromDev` says otherwise). Default false.
+   * runs on the unmapped reserve, and SG_DXFER_TO_FROM_DEV through a kernel buffer fails as on
+   * Linux 6.1.80+ (ENOMEM or EINVAL; unless `toFromDev` says otherwise). Default false.
    */
   readonly kernelExact?: boolean;
   /** SG_DXFER_TO_FROM_DEV on the indirect path (default: `kernel` with kernelExact, else `documented`). */
