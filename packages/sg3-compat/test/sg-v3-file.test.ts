@@ -19,6 +19,7 @@ import {
   encodeSgIoHdr,
   POLLIN,
   POLLOUT,
+  type ScsiExecutor,
   SG_DXFER_FROM_DEV,
   SG_DXFER_NONE,
   SG_DXFER_TO_DEV,
@@ -237,6 +238,26 @@ describe('write() / read() / poll()', () => {
     expect(await sg.pollWait(POLLIN, { timeoutMs: 5 })).toBe(sg.poll());
     sg.write({ dxferDirection: SG_DXFER_NONE, cmd: tur(), packId: 1 });
     expect((await sg.pollWait(POLLIN)) & POLLIN).toBe(POLLIN);
+  });
+
+  it('a ported `while (waiting < n) poll()` loop cannot starve completions that arrive as I/O events', async () => {
+    const late: ScsiExecutor = {
+      submit: (request) =>
+        new Promise((resolve, reject) => {
+          setTimeout(() => executor.submit(request).then(resolve, reject), 2);
+        }),
+    };
+    const sg = new SgV3File(late);
+    sg.write({ dxferDirection: SG_DXFER_NONE, cmd: tur(), packId: 1 });
+    sg.write({ dxferDirection: SG_DXFER_NONE, cmd: tur(), packId: 2 });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    sg.write({ dxferDirection: SG_DXFER_NONE, cmd: tur(), packId: 3 });
+    let polls = 0;
+    while (sg.ioctl(SG_GET_NUM_WAITING) < 3) {
+      await sg.pollWait(POLLIN);
+      polls++;
+    }
+    expect(polls).toBeGreaterThan(0);
   });
 
   it('a read() buffer shorter than the header is EINVAL and the reply is lost; a full one gets the header', async () => {

@@ -484,13 +484,17 @@ export class SgV3File {
 
   /**
    * poll(2) with a timeout: resolves with the mask once it has a bit of `events` (default
-   * POLLIN), or with the current mask after `timeoutMs` (default: wait for ever).
+   * POLLIN), or with the current mask after `timeoutMs` (default: wait for ever). It first lets
+   * the event loop run once, so completions that are due arrive before the mask is read: a C
+   * loop such as `while (num_waiting < n) poll(...)` ported as it is cannot starve the I/O it
+   * waits for.
    */
   async pollWait(
     events = 0x001,
     options: SgV3WaitOptions & { readonly timeoutMs?: number } = {},
   ): Promise<number> {
     const deadline = options.timeoutMs === undefined ? undefined : this.#now() + options.timeoutMs;
+    await new Promise<void>((resolve) => setImmediate(resolve));
     for (;;) {
       const mask = this.poll();
       if ((mask & events) !== 0) return mask;
