@@ -1,9 +1,10 @@
 /**
  * iSCSI on the host's loopback, in ONE run (`pnpm bench:iscsi`), against the C peers:
  *
- * 1. Initiator: this project's initiator session (the engine of the `iscsi://` transport)
- *    against tgt, next to libiscsi's `iscsi-perf` against the same tgt, 4 KiB random reads at
- *    queue depth 1 and 16. Goal: >= 0.8x iscsi-perf at QD 16.
+ * 1. Initiator: the `iscsi://` transport (a @sgv4/bsg Device: tags, queue, tracing checks) and
+ *    the initiator session under it, against tgt, next to libiscsi's `iscsi-perf` against the
+ *    same tgt, 4 KiB random reads at queue depth 1 and 16. Goal: >= 0.8x iscsi-perf at QD 16,
+ *    for the transport (what users open) and for the session.
  * 2. Target: `iscsi-perf` against the embedded target behind this project's portal, next to
  *    `iscsi-perf` against tgt, both LUs file-backed (64 MiB image in the page cache), same
  *    reads. Goal: >= 0.8x tgt at QD 16. A memory-backed LU is measured too (informative).
@@ -19,6 +20,7 @@ import { cpus, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { open } from '@sgv4/bsg';
 import { IscsiSession, type ServedIscsiTarget, serveIscsiTarget } from '@sgv4/iscsi';
 
 const run = promisify(execFile);
@@ -83,6 +85,35 @@ async function ourInitiator(
     return done / ((performance.now() - started) / 1000);
   } finally {
     await session.logout().catch(() => session.close());
+  }
+}
+
+/** The same reads through the device API: `open('iscsi://...')`, QD workers calling submit(). */
+async function ourTransport(url: string, queueDepth: number): Promise<number> {
+  // identify: false: no INQUIRY/VPD at open (the session's login already cleared the unit attention).
+  const device = await open(url, { identify: false, queueDepth });
+  try {
+    const slots = LU_BYTES / BLOCK / BLOCKS_PER_READ;
+    let done = 0;
+    const end = performance.now() + WINDOW_S * 1000;
+    const worker = async () => {
+      const buffer = new Uint8Array(BLOCK * BLOCKS_PER_READ);
+      const cdb = new Uint8Array(16);
+      const view = new DataView(cdb.buffer);
+      cdb[0] = 0x88; // READ(16)
+      view.setUint32(10, BLOCKS_PER_READ);
+      while (performance.now() < end) {
+        view.setUint32(6, Math.floor(Math.random() * slots) * BLOCKS_PER_READ);
+        const r = await device.submit({ cdb, dataIn: buffer });
+        if (r.status !== 0) throw new Error(`READ(16) status ${r.status}`);
+        done++;
+      }
+    };
+    const started = performance.now();
+    await Promise.all(Array.from({ length: queueDepth }, worker));
+    return done / ((performance.now() - started) / 1000);
+  } finally {
+    await device.close();
   }
 }
 
@@ -174,6 +205,16 @@ async function main(): Promise<void> {
       );
       measured.push({ name: 'initiator session -> tgt', queueDepth: qd, iops: ours });
       measured.push({ name: 'iscsi-perf -> tgt', queueDepth: qd, iops: peer });
+      const [transport, peerAgain] = await pair(
+        () => ourTransport(tgt.url, qd),
+        () => iscsiPerf(tgt.url, qd),
+      );
+      measured.push({ name: 'iscsi:// transport (Device) -> tgt', queueDepth: qd, iops: transport });
+      measured.push({
+        name: 'iscsi-perf -> tgt (reference for the transport)',
+        queueDepth: qd,
+        iops: peerAgain,
+      });
     }
     for (const qd of [1, 16]) {
       const [portal, reference] = await pair(
@@ -215,6 +256,14 @@ async function main(): Promise<void> {
       ratio: ratio(get('initiator session -> tgt', 16), get('iscsi-perf -> tgt', 16)),
     },
     {
+      goal: 'iscsi:// transport (Device.submit) >= 0.8x iscsi-perf IOPS against tgt, 4 KiB random reads, QD 16',
+      min: 0.8,
+      ratio: ratio(
+        get('iscsi:// transport (Device) -> tgt', 16),
+        get('iscsi-perf -> tgt (reference for the transport)', 16),
+      ),
+    },
+    {
       goal: 'portal + embedded target >= 0.8x tgt, served to iscsi-perf, 4 KiB random reads, QD 16 (file LUs)',
       min: 0.8,
       ratio: ratio(
@@ -226,7 +275,7 @@ async function main(): Promise<void> {
   const result = {
     suite: 'iscsi',
     description:
-      'iSCSI over 127.0.0.1, 4 KiB random reads of a 64 MiB LU: the initiator session vs libiscsi iscsi-perf against tgt, and iscsi-perf against the portal + embedded target vs against tgt',
+      'iSCSI over 127.0.0.1, 4 KiB random reads of a 64 MiB LU: the iscsi:// transport (Device) and the initiator session under it vs libiscsi iscsi-perf against tgt, and iscsi-perf against the portal + embedded target vs against tgt',
     date: new Date().toISOString(),
     environment: {
       node: process.version,
@@ -239,6 +288,14 @@ async function main(): Promise<void> {
     ratios: {
       initiatorQd1: ratio(get('initiator session -> tgt', 1), get('iscsi-perf -> tgt', 1)),
       initiatorQd16: ratio(get('initiator session -> tgt', 16), get('iscsi-perf -> tgt', 16)),
+      transportQd1: ratio(
+        get('iscsi:// transport (Device) -> tgt', 1),
+        get('iscsi-perf -> tgt (reference for the transport)', 1),
+      ),
+      transportQd16: ratio(
+        get('iscsi:// transport (Device) -> tgt', 16),
+        get('iscsi-perf -> tgt (reference for the transport)', 16),
+      ),
       portalQd1: ratio(
         get('iscsi-perf -> portal + embedded target (file LU)', 1),
         get('iscsi-perf -> tgt (reference for the portal)', 1),

@@ -56,6 +56,8 @@ const target = await createTarget({
   name: 'device-api-lab',
   logicalUnits: [{ lun: 0, sizeBytes: 64n << 20n, blockSize: 512, powerOnUnitAttention: false }],
 });
+// Before any command reaches the LU: the every-nth fault counts from the LU's first command.
+const faults = emuFaults(target);
 const [host, port] = PORTAL.split(':') as [string, string];
 const portal = await IscsiPortal.listen({ target, targetName: IQN, host, port: Number(port) });
 const url = `iscsi://${PORTAL}/${IQN}/0`;
@@ -87,7 +89,6 @@ afterAll(async () => {
   await exec('umount', ['/etc/iscsi']);
 }, 120_000);
 
-const faults = emuFaults(target);
 /**
  * What the suite cannot check through the kernel initiator. A lost command belongs to the
  * kernel's SCSI error handler, not to the Device: scsi_times_out, then iscsi_eh_abort sends

@@ -157,16 +157,24 @@ describe('environment teardown with requests in flight', () => {
   );
 
   it('AbortedError for requests never sent when the handle closes', async () => {
-    const h = openScsiHandle(labNodes.sg, { readWrite: true });
-    const outcomes = Array.from({ length: 17 }, (_, i) =>
-      h.sgIo(dataInRequest(read10Cdb(i * 8, 8), 4096)).then(
-        (r) => r.deviceStatus,
-        (e: unknown) => e,
-      ),
-    );
-    await h.close();
-    const settled = await Promise.all(outcomes);
-    expect(settled.slice(0, 16)).toEqual(Array.from({ length: 16 }, () => 0));
-    expect(settled[16]).toBeInstanceOf(AbortedError);
+    // 1 s: on a loaded, emulated machine, submitting 16 requests can take longer than the
+    // file's 100 ms, and a completion reaped meanwhile would let the 17th into the kernel.
+    await setLatency({ delay: 250 });
+    try {
+      const h = openScsiHandle(labNodes.sg, { readWrite: true });
+      const outcomes = Array.from({ length: 17 }, (_, i) =>
+        h.sgIo(dataInRequest(read10Cdb(i * 8, 8), 4096)).then(
+          (r) => r.deviceStatus,
+          (e: unknown) => e,
+        ),
+      );
+      expect(h.stats().libraryQueued).toBe(1); // the 17th waits in the library
+      await h.close();
+      const settled = await Promise.all(outcomes);
+      expect(settled.slice(0, 16)).toEqual(Array.from({ length: 16 }, () => 0));
+      expect(settled[16]).toBeInstanceOf(AbortedError);
+    } finally {
+      await setLatency({ delay: 25 });
+    }
   });
 });

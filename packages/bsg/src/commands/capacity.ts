@@ -62,15 +62,15 @@ export function readCapacity16Command(): ScsiCommand<Capacity> {
       const f = parseReadCapacity16(data);
       const lastLba = f.returnedLba as bigint;
       const blockSize = f.blockLength as number;
-      const n = (name: string): number | undefined => f[name] as number | undefined;
-      const flag = (name: string): boolean | undefined => (n(name) === undefined ? undefined : n(name) === 1);
+      const n = (v: unknown): number | undefined => (v === undefined ? undefined : Number(v));
+      const flag = (v: unknown): boolean | undefined => (v === undefined ? undefined : Number(v) === 1);
       const extra: { -readonly [K in keyof Capacity]?: Capacity[K] } = {
-        protectionEnabled: flag('protEn'),
-        protectionType: n('pType'),
-        logicalPerPhysicalExponent: n('logicalBlocksPerPhysicalBlockExponent'),
-        thinProvisioned: flag('lbpme'),
-        unmappedReadsZero: flag('lbprz'),
-        lowestAlignedLba: n('lowestAlignedLba'),
+        protectionEnabled: flag(f.protEn),
+        protectionType: n(f.pType),
+        logicalPerPhysicalExponent: n(f.logicalBlocksPerPhysicalBlockExponent),
+        thinProvisioned: flag(f.lbpme),
+        unmappedReadsZero: flag(f.lbprz),
+        lowestAlignedLba: n(f.lowestAlignedLba),
       };
       for (const key of Object.keys(extra) as (keyof Capacity)[])
         if (extra[key] === undefined) delete extra[key];

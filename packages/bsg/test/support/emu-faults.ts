@@ -3,7 +3,7 @@
  * latency per command, the every-nth `timeout` fault (the target never answers that task) and
  * medium errors on reads. The every-nth counter runs from the logical unit's creation, so the
  * injector counts the commands the target received (its `task-received` event) to aim at the
- * n-th command from now.
+ * n-th command from now: create it before the first command reaches the target.
  */
 import type { ScsiTarget } from '@sgv4/target';
 import type { FaultInjector } from '../conformance/target.js';

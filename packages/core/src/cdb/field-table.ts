@@ -66,6 +66,72 @@ export type FieldValue = number | bigint | string | Uint8Array;
 /** Decoded fields by name. */
 export type FieldValues = Record<string, FieldValue>;
 
+/** Integer widths above 32 bits: such fields decode to bigint (see {@link readField}). */
+export type WideWidth =
+  | 33
+  | 34
+  | 35
+  | 36
+  | 37
+  | 38
+  | 39
+  | 40
+  | 41
+  | 42
+  | 43
+  | 44
+  | 45
+  | 46
+  | 47
+  | 48
+  | 49
+  | 50
+  | 51
+  | 52
+  | 53
+  | 54
+  | 55
+  | 56
+  | 57
+  | 58
+  | 59
+  | 60
+  | 61
+  | 62
+  | 63
+  | 64;
+
+/**
+ * The type one field decodes to: `string` for ascii, `Uint8Array` for bytes, `bigint` for
+ * integers wider than 32 bits, `number` otherwise ({@link FieldValue} when the spec is not a
+ * literal).
+ */
+export type FieldValueOf<F extends FieldSpec> = F extends { readonly kind: 'ascii' }
+  ? string
+  : F extends { readonly kind: 'bytes' }
+    ? Uint8Array
+    : F extends { readonly width: infer W extends number }
+      ? number extends W
+        ? number | bigint
+        : W extends WideWidth
+          ? bigint
+          : number
+      : FieldValue;
+
+/**
+ * The typed object a table decodes to: one property per field, named as the field and typed
+ * by {@link FieldValueOf}. A table declared with literal names (the built-in tables) gives
+ * exact property names; a table known only as {@link FieldTable} gives {@link FieldValues}.
+ */
+export type DecodedFields<T extends FieldTable> = string extends T['fields'][number]['name']
+  ? FieldValues
+  : { -readonly [S in T['fields'][number] as S['name']]: FieldValueOf<S> };
+
+/** {@link DecodedFields} where a field may be absent (it did not fit in the bytes given). */
+export type PartialDecodedFields<T extends FieldTable> = string extends T['fields'][number]['name']
+  ? FieldValues
+  : Partial<DecodedFields<T>>;
+
 /** What callers may pass to an encoder: booleans are accepted for 1-bit fields. */
 export type FieldInput = Readonly<Record<string, FieldValue | boolean | undefined>>;
 
@@ -106,24 +172,31 @@ export function readField(bytes: Uint8Array, base: number, f: FieldSpec): FieldV
  * Decodes every field of `table` that fits in `available` bytes from `base` (fields that do
  * not fit are omitted; see {@link decodeTableStrict} to require them all).
  */
-export function decodeTable(table: FieldTable, bytes: Uint8Array, base = 0, available?: number): FieldValues {
+export function decodeTable<T extends FieldTable>(
+  table: T,
+  bytes: Uint8Array,
+  base = 0,
+  available?: number,
+): PartialDecodedFields<T> {
   const avail = Math.min(available ?? bytes.length - base, bytes.length - base);
   const out: FieldValues = {};
   for (const f of table.fields) {
     if (fieldFits(f, avail)) out[f.name] = readField(bytes, base, f);
   }
-  return out;
+  // The loop wrote exactly the fields of `table` that fit, each as readField types it.
+  return out as PartialDecodedFields<T>;
 }
 
 /** Decodes `table` at `base`, throwing {@link MalformedDataError} unless all of it is there. */
-export function decodeTableStrict(
-  table: FieldTable,
+export function decodeTableStrict<T extends FieldTable>(
+  table: T,
   bytes: Uint8Array,
   base = 0,
   what = table.name,
-): FieldValues {
+): DecodedFields<T> {
   MalformedDataError.require(what, bytes, base, table.length);
-  return decodeTable(table, bytes, base, table.length);
+  // Every field fits in table.length bytes, so every property is present.
+  return decodeTable(table, bytes, base, table.length) as DecodedFields<T>;
 }
 
 function toInteger(owner: string, f: IntFieldSpec, raw: FieldValue | boolean): bigint {

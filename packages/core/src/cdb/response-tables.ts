@@ -2,9 +2,16 @@
  * Field tables of the response data sgv4 parses (SPC-6, SBC-5).
  * @module
  */
-import type { FieldSpec, FieldTable } from './field-table.js';
+import type { FieldSpec, FieldTable, IntFieldSpec } from './field-table.js';
 
-const int = (name: string, byte: number, width: number, bit = 0): FieldSpec => ({
+// The helpers keep each field's name and width as literal types, so DecodedFields<typeof X>
+// types what decodeTable returns for table X.
+const int = <const N extends string, const W extends number>(
+  name: N,
+  byte: number,
+  width: W,
+  bit = 0,
+): IntFieldSpec & { readonly name: N; readonly width: W } => ({
   name,
   kind: 'int',
   byte,
@@ -12,9 +19,12 @@ const int = (name: string, byte: number, width: number, bit = 0): FieldSpec => (
   width,
   description: '',
 });
-const flag = (name: string, byte: number, bit: number): FieldSpec => int(name, byte, 1, bit);
-const table = (name: string, length: number, fields: FieldSpec[]): FieldTable =>
-  Object.freeze({ name, length, fields: Object.freeze(fields) });
+const flag = <const N extends string>(name: N, byte: number, bit: number) => int(name, byte, 1, bit);
+const table = <const F extends readonly FieldSpec[]>(
+  name: string,
+  length: number,
+  fields: F,
+): FieldTable & { readonly fields: F } => Object.freeze({ name, length, fields: Object.freeze(fields) });
 
 /** Standard INQUIRY data, the 36 bytes every device returns (SPC-6 6.7.2). */
 export const STANDARD_INQUIRY = table('standard INQUIRY data', 36, [

@@ -8,12 +8,14 @@ import { InvalidFieldError } from '../errors/invalid-field-error.js';
 import { MalformedDataError } from '../errors/malformed-data-error.js';
 import { hexByte } from '../format/index.js';
 import {
+  type DecodedFields,
   decodeTable,
   decodeTableStrict,
   encodeTable,
   type FieldInput,
   type FieldTable,
   type FieldValues,
+  type PartialDecodedFields,
 } from './field-table.js';
 import {
   BLOCK_DEVICE_CHARACTERISTICS_VPD,
@@ -37,31 +39,63 @@ import {
   VPD_HEADER,
 } from './response-tables.js';
 
+/** Standard INQUIRY data, typed by {@link STANDARD_INQUIRY}'s fields. */
+export interface StandardInquiryData extends DecodedFields<typeof STANDARD_INQUIRY> {}
+/** The 4-byte header of a VPD page. */
+export interface VpdPageHeader extends DecodedFields<typeof VPD_HEADER> {}
+/** The header of one designation descriptor (VPD page 0x83). */
+export interface DesignationDescriptorHeader extends DecodedFields<typeof DESIGNATION_DESCRIPTOR> {}
+/** Block Limits VPD page fields (a field beyond an older device's page length is absent). */
+export type BlockLimitsVpd = PartialDecodedFields<typeof BLOCK_LIMITS_VPD>;
+/** Block Device Characteristics VPD page fields. */
+export type BlockDeviceCharacteristicsVpd = PartialDecodedFields<typeof BLOCK_DEVICE_CHARACTERISTICS_VPD>;
+/** Logical Block Provisioning VPD page fields. */
+export type LogicalBlockProvisioningVpd = PartialDecodedFields<typeof LOGICAL_BLOCK_PROVISIONING_VPD>;
+/** READ CAPACITY(10) data plus `capacityBytes`. */
+export type ReadCapacity10Data = DecodedFields<typeof READ_CAPACITY10_DATA> & {
+  readonly capacityBytes: bigint;
+};
+/** READ CAPACITY(16) data: RETURNED LOGICAL BLOCK ADDRESS and LOGICAL BLOCK LENGTH always, the rest when returned. */
+export type ReadCapacity16Data = PartialDecodedFields<typeof READ_CAPACITY16_DATA> &
+  Pick<DecodedFields<typeof READ_CAPACITY16_DATA>, 'returnedLba' | 'blockLength'> & {
+    readonly capacityBytes: bigint;
+  };
+/** A mode parameter header, (6) or (10). */
+export type ModeParameterHeader = DecodedFields<typeof MODE_HEADER6> | DecodedFields<typeof MODE_HEADER10>;
+/** A block descriptor, short or long. */
+export type BlockDescriptor =
+  | DecodedFields<typeof SHORT_BLOCK_DESCRIPTOR>
+  | DecodedFields<typeof LONG_BLOCK_DESCRIPTOR>;
+/** One command descriptor of REPORT SUPPORTED OPERATION CODES (all-commands format). */
+export interface CommandDescriptor extends DecodedFields<typeof COMMAND_DESCRIPTOR> {}
+/** REPORT SUPPORTED OPERATION CODES one-command data plus the CDB usage data. */
+export type OneCommandSupport = DecodedFields<typeof ONE_COMMAND_HEADER> & { readonly usageData: Uint8Array };
+
 /** Standard INQUIRY data (36 bytes required). */
-export function parseStandardInquiry(bytes: Uint8Array): FieldValues {
+export function parseStandardInquiry(bytes: Uint8Array): StandardInquiryData {
   return decodeTableStrict(STANDARD_INQUIRY, bytes);
 }
 
 /** One designation descriptor of VPD page 0x83. */
 export interface Designator {
   /** Header fields (codeSet, association, designatorType, ...). */
-  readonly fields: FieldValues;
+  readonly fields: DesignationDescriptorHeader;
   /** The DESIGNATOR bytes. */
   readonly designator: Uint8Array;
 }
 
 /** A parsed VPD page. */
 export type VpdPage =
-  | { readonly pageCode: 0x00; readonly header: FieldValues; readonly supportedPages: readonly number[] }
-  | { readonly pageCode: 0x80; readonly header: FieldValues; readonly serialNumber: string }
-  | { readonly pageCode: 0x83; readonly header: FieldValues; readonly designators: readonly Designator[] }
-  | { readonly pageCode: 0xb0 | 0xb1 | 0xb2; readonly header: FieldValues; readonly fields: FieldValues };
-
-const VPD_TABLES: Readonly<Record<number, FieldTable>> = {
-  176: BLOCK_LIMITS_VPD,
-  177: BLOCK_DEVICE_CHARACTERISTICS_VPD,
-  178: LOGICAL_BLOCK_PROVISIONING_VPD,
-};
+  | { readonly pageCode: 0x00; readonly header: VpdPageHeader; readonly supportedPages: readonly number[] }
+  | { readonly pageCode: 0x80; readonly header: VpdPageHeader; readonly serialNumber: string }
+  | { readonly pageCode: 0x83; readonly header: VpdPageHeader; readonly designators: readonly Designator[] }
+  | { readonly pageCode: 0xb0; readonly header: VpdPageHeader; readonly fields: BlockLimitsVpd }
+  | {
+      readonly pageCode: 0xb1;
+      readonly header: VpdPageHeader;
+      readonly fields: BlockDeviceCharacteristicsVpd;
+    }
+  | { readonly pageCode: 0xb2; readonly header: VpdPageHeader; readonly fields: LogicalBlockProvisioningVpd };
 
 /** VPD pages with a parser. */
 export const SUPPORTED_VPD_PAGES: readonly number[] = [0x00, 0x80, 0x83, 0xb0, 0xb1, 0xb2];
@@ -83,11 +117,11 @@ export function parseVpdPage(expectedPage: number, bytes: Uint8Array): VpdPage {
       what,
       offset: 1,
       needed: expectedPage,
-      available: header.pageCode as number,
-      reason: `page code is ${hexByte(header.pageCode as number)}, expected ${hexByte(expectedPage)} (a standard INQUIRY response?)`,
+      available: header.pageCode,
+      reason: `page code is ${hexByte(header.pageCode)}, expected ${hexByte(expectedPage)} (a standard INQUIRY response?)`,
     });
   }
-  const pageLength = header.pageLength as number;
+  const pageLength = header.pageLength;
   MalformedDataError.require(what, bytes, 4, pageLength);
   const body = bytes.subarray(0, 4 + pageLength);
   switch (expectedPage) {
@@ -105,35 +139,44 @@ export function parseVpdPage(expectedPage: number, bytes: Uint8Array): VpdPage {
       const designators: Designator[] = [];
       for (let off = 4; off < body.length; ) {
         const fields = decodeTableStrict(DESIGNATION_DESCRIPTOR, body, off, `${what} designation descriptor`);
-        const len = fields.designatorLength as number;
+        const len = fields.designatorLength;
         MalformedDataError.require(`${what} designator`, body, off + 4, len);
         designators.push({ fields, designator: body.slice(off + 4, off + 4 + len) });
         off += 4 + len;
       }
       return { pageCode: 0x83, header, designators };
     }
-    default: {
-      const t = VPD_TABLES[expectedPage] as FieldTable;
+    case 0xb0:
+      return { pageCode: 0xb0, header, fields: decodeTable(BLOCK_LIMITS_VPD, body, 0, body.length) };
+    case 0xb1:
       return {
-        pageCode: expectedPage as 0xb0 | 0xb1 | 0xb2,
+        pageCode: 0xb1,
         header,
-        fields: decodeTable(t, body, 0, body.length),
+        fields: decodeTable(BLOCK_DEVICE_CHARACTERISTICS_VPD, body, 0, body.length),
       };
-    }
+    default:
+      return {
+        pageCode: 0xb2,
+        header,
+        fields: decodeTable(LOGICAL_BLOCK_PROVISIONING_VPD, body, 0, body.length),
+      };
   }
 }
 
 /** READ CAPACITY(10) data; `capacityBytes` = (returnedLba + 1) * blockLength. */
-export function parseReadCapacity10(bytes: Uint8Array): FieldValues & { capacityBytes: bigint } {
+export function parseReadCapacity10(bytes: Uint8Array): ReadCapacity10Data {
   const f = decodeTableStrict(READ_CAPACITY10_DATA, bytes);
-  return { ...f, capacityBytes: (BigInt(f.returnedLba as number) + 1n) * BigInt(f.blockLength as number) };
+  return { ...f, capacityBytes: (BigInt(f.returnedLba) + 1n) * BigInt(f.blockLength) };
 }
 
 /** READ CAPACITY(16) data: the first 12 bytes are required, the rest decoded when present. */
-export function parseReadCapacity16(bytes: Uint8Array): FieldValues & { capacityBytes: bigint } {
+export function parseReadCapacity16(bytes: Uint8Array): ReadCapacity16Data {
   MalformedDataError.require(READ_CAPACITY16_DATA.name, bytes, 0, 12);
   const f = decodeTable(READ_CAPACITY16_DATA, bytes, 0, Math.min(bytes.length, 32));
-  return { ...f, capacityBytes: ((f.returnedLba as bigint) + 1n) * BigInt(f.blockLength as number) };
+  // The 12 bytes required above hold both fields.
+  const returnedLba = f.returnedLba as bigint;
+  const blockLength = f.blockLength as number;
+  return { ...f, returnedLba, blockLength, capacityBytes: (returnedLba + 1n) * BigInt(blockLength) };
 }
 
 /** A mode page as returned by MODE SENSE. */
@@ -151,9 +194,9 @@ export interface ModePage {
 /** MODE SENSE parameter data. */
 export interface ModeParameters {
   /** Header fields. */
-  readonly header: FieldValues;
+  readonly header: ModeParameterHeader;
   /** Block descriptors (short or long). */
-  readonly blockDescriptors: readonly FieldValues[];
+  readonly blockDescriptors: readonly BlockDescriptor[];
   /** Mode pages in order. */
   readonly pages: readonly ModePage[];
 }
@@ -174,18 +217,22 @@ const PAGE_TABLES: Readonly<Record<number, FieldTable>> = {
 export function parseModeParameters(variant: 6 | 10, bytes: Uint8Array): ModeParameters {
   const headerTable = variant === 6 ? MODE_HEADER6 : MODE_HEADER10;
   const header = decodeTableStrict(headerTable, bytes);
-  const total = Math.min(bytes.length, (header.modeDataLength as number) + (variant === 6 ? 1 : 2));
-  const bdLen = header.blockDescriptorLength as number;
-  const long = header.longLba === 1;
+  const total = Math.min(bytes.length, header.modeDataLength + (variant === 6 ? 1 : 2));
+  const bdLen = header.blockDescriptorLength;
+  const long = 'longLba' in header && header.longLba === 1;
   const bdTable = long ? LONG_BLOCK_DESCRIPTOR : SHORT_BLOCK_DESCRIPTOR;
   MalformedDataError.require(`MODE SENSE(${variant}) block descriptors`, bytes, headerTable.length, bdLen);
-  const blockDescriptors: FieldValues[] = [];
+  const blockDescriptors: BlockDescriptor[] = [];
   for (
     let off = headerTable.length;
     off + bdTable.length <= headerTable.length + bdLen;
     off += bdTable.length
   ) {
-    blockDescriptors.push(decodeTable(bdTable, bytes, off, bdTable.length));
+    blockDescriptors.push(
+      long
+        ? decodeTableStrict(LONG_BLOCK_DESCRIPTOR, bytes, off)
+        : decodeTableStrict(SHORT_BLOCK_DESCRIPTOR, bytes, off),
+    );
   }
   const pages: ModePage[] = [];
   for (let off = headerTable.length + bdLen; off + 2 <= total; ) {
@@ -275,14 +322,14 @@ export function parseReportLuns(bytes: Uint8Array): { lunListLength: number; lun
 }
 
 /** REPORT SUPPORTED OPERATION CODES data, all-commands format (REPORTING OPTIONS 0). */
-export function parseSupportedOperationCodes(bytes: Uint8Array): FieldValues[] {
+export function parseSupportedOperationCodes(bytes: Uint8Array): CommandDescriptor[] {
   MalformedDataError.require('REPORT SUPPORTED OPERATION CODES data', bytes, 0, 4);
   const length =
     ((bytes[0] ?? 0) * 2 ** 24 + ((bytes[1] ?? 0) << 16)) | ((bytes[2] ?? 0) << 8) | (bytes[3] ?? 0);
   const end = Math.min(bytes.length, 4 + length);
-  const out: FieldValues[] = [];
+  const out: CommandDescriptor[] = [];
   for (let off = 4; off + 8 <= end; ) {
-    const d = decodeTable(COMMAND_DESCRIPTOR, bytes, off, 8);
+    const d = decodeTableStrict(COMMAND_DESCRIPTOR, bytes, off);
     out.push(d);
     off += 8 + (d.ctdp === 1 ? 12 : 0);
   }
@@ -290,9 +337,9 @@ export function parseSupportedOperationCodes(bytes: Uint8Array): FieldValues[] {
 }
 
 /** REPORT SUPPORTED OPERATION CODES data, one-command format (REPORTING OPTIONS 1..3). */
-export function parseOneCommandSupport(bytes: Uint8Array): FieldValues & { usageData: Uint8Array } {
+export function parseOneCommandSupport(bytes: Uint8Array): OneCommandSupport {
   const f = decodeTableStrict(ONE_COMMAND_HEADER, bytes);
-  const size = f.cdbSize as number;
+  const size = f.cdbSize;
   MalformedDataError.require('one-command CDB usage data', bytes, 4, size);
   return { ...f, usageData: bytes.slice(4, 4 + size) };
 }

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
   buildModeSelectParameterList,
   buildUnmapParameterList,
@@ -235,5 +235,26 @@ describe('response parsers', () => {
       ),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('typed parsers', () => {
+  it('type each field by its table: ascii -> string, wide integers -> bigint, others -> number', () => {
+    const inquiry = parseStandardInquiry(new Uint8Array(36));
+    expectTypeOf(inquiry.vendor).toEqualTypeOf<string>();
+    expectTypeOf(inquiry.peripheralDeviceType).toEqualTypeOf<number>();
+    expectTypeOf(inquiry).not.toHaveProperty('noSuchField');
+    const capacity = parseReadCapacity16(new Uint8Array(32));
+    expectTypeOf(capacity.returnedLba).toEqualTypeOf<bigint>();
+    expectTypeOf(capacity.blockLength).toEqualTypeOf<number>();
+    expectTypeOf(capacity.capacityBytes).toEqualTypeOf<bigint>();
+    expect(capacity.capacityBytes).toBe(0n);
+    const page = parseVpdPage(0xb0, Uint8Array.from([0, 0xb0, 0, 60, ...new Array<number>(60).fill(0)]));
+    if (page.pageCode === 0xb0) {
+      expectTypeOf(page.fields.maximumWriteSameLength).toEqualTypeOf<bigint | undefined>();
+      expect(page.fields.maximumWriteSameLength).toBe(0n);
+      expect(page.fields.maximumTransferLength).toBe(0);
+    }
+    expect(page.pageCode).toBe(0xb0);
   });
 });
