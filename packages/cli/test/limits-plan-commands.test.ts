@@ -95,6 +95,11 @@ describe('sgv4 plan', () => {
     const failed = await runCaptured(['plan', '--limits', bad, '--iov', '0:512', '--dir', 'in']);
     expect(failed.status).toBe(1);
     expect(failed.stderr).toMatch(/dmaAlignment/);
+    const misspelt = join(dir, 'misspelt.json');
+    writeFileSync(misspelt, JSON.stringify({ maxSegment: 4 }));
+    const refused = await runCaptured(['plan', '--limits', misspelt, '--iov', '0:512', '--dir', 'in']);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/maxSegment.*is not a QueueLimits field.*maxSegments/);
   });
   it('rejects a malformed --iov', async () => {
     const run = await runCaptured(['plan', '--limits', 'scsi-debug', '--iov', '12', '--dir', 'in']);

@@ -199,8 +199,6 @@ export interface NativeAddon {
     invalidField: (field: string, rule: string, value: number) => Error,
     aborted: (what: string, reason: unknown) => Error,
   ): void;
-  /** bsg's char major from /proc/devices, or -1. */
-  bsgMajor(): number;
   /** Page-aligned native memory as an external ArrayBuffer. */
   allocateBuffer(length: number): ArrayBuffer;
 }

@@ -479,6 +479,22 @@ export class ScsiHandle implements AsyncDisposable {
     this.#native.ioctlSetInt(SgIoctl.SG_SCSI_RESET, value);
   }
 
+  /**
+   * SG_GET_LOW_DMA: always 0 on Linux 6.1 (`sg_ioctl_common`, drivers/scsi/sg.c: the host's
+   * low-DMA limit is no longer reported). Kept because sgv3 programs still ask.
+   */
+  getLowDma(): number {
+    return this.#native.ioctlGetInt(SgIoctl.SG_GET_LOW_DMA);
+  }
+
+  /**
+   * SG_GET_ACCESS_COUNT: 1 while the device exists, else 0 — a fake count since Linux 2.6
+   * (`sg_ioctl_common`, drivers/scsi/sg.c). Kept because sgv3 programs still ask.
+   */
+  getAccessCount(): number {
+    return this.#native.ioctlGetInt(SgIoctl.SG_GET_ACCESS_COUNT);
+  }
+
   /** SG_EMULATED_HOST. */
   getEmulatedHost(): number {
     return this.#native.ioctlGetInt(SgIoctl.SG_EMULATED_HOST);

@@ -128,6 +128,13 @@ describe('ioctls on the real drivers', () => {
     expect(block.getEmulatedHost()).toBe(1);
   });
 
+  it('SG_GET_LOW_DMA answers 0 and SG_GET_ACCESS_COUNT 1 on sg; bsg has neither', () => {
+    expect(sg.getLowDma()).toBe(0);
+    expect(sg.getAccessCount()).toBe(1);
+    expect(thrown(() => bsg.getLowDma())).toMatchObject({ code: 'ENOTTY' });
+    expect(thrown(() => bsg.getAccessCount())).toMatchObject({ code: 'ENOTTY' });
+  });
+
   it('BLKSECTGET: bytes on sg, sectors on the block device, ENOTTY on bsg', () => {
     expect(sg.blkSectGet()).toBe(queueLimit('max_sectors_kb') * 1024);
     expect(block.blkSectGet()).toBe(queueLimit('max_sectors_kb') * 2);

@@ -5,6 +5,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  InvalidFieldError,
   isQueueLimitsPresetName,
   parseSysfsQueueLimits,
   QUEUE_LIMITS_PRESET_NAMES,
@@ -81,6 +82,16 @@ export function loadQueueLimits(spec: string): LoadedQueueLimits {
     throw new UsageError(`--limits: ${spec} must hold a JSON object of QueueLimits fields`);
   }
   const base = queueLimitsPreset('kernel-default').limits;
+  // A misspelt field would otherwise be ignored and its default silently used.
+  for (const [name, value] of Object.entries(fields)) {
+    if (!(name in base)) {
+      throw new InvalidFieldError(
+        name,
+        `is not a QueueLimits field (one of ${Object.keys(base).join(', ')}; file ${spec})`,
+        value,
+      );
+    }
+  }
   const limits = { ...base, ...(fields as Partial<QueueLimits>) };
   const assumed = Object.keys(base)
     .filter((k) => !(k in (fields as object)))

@@ -33,14 +33,12 @@ int ReadBsgMajor() {
 Addon::Addon(Napi::Env env, Napi::Object exports) : env_(env) {
   async_context_ = std::make_unique<Napi::AsyncContext>(env, "sgv4:scsi-completion");
   Napi::Function handle = DeviceHandle::Define(env);
-  handle_constructor = Napi::Persistent(handle);
   Napi::Function command = NativeCommand::Define(env);
   command_constructor = Napi::Persistent(command);
   DefineAddon(exports, {
                            InstanceValue("NativeHandle", handle, napi_enumerable),
                            InstanceValue("NativeCommand", command, napi_enumerable),
                            InstanceMethod<&Addon::Configure>("configure", napi_enumerable),
-                           InstanceMethod<&Addon::BsgMajor>("bsgMajor", napi_enumerable),
                            InstanceMethod<&Addon::AllocateBuffer>("allocateBuffer", napi_enumerable),
                        });
   if (napi_add_async_cleanup_hook(env, AsyncCleanup, this, &cleanup_registration_) != napi_ok) {
@@ -96,7 +94,6 @@ void Addon::DeliverJobs(void* context, std::vector<BlockingJob*>& jobs) {
 void Addon::AsyncCleanup(napi_async_cleanup_hook_handle handle, void* arg) {
   auto* addon = static_cast<Addon*>(arg);
   addon->cleanup_running_ = handle;
-  addon->tearing_down = true;
   // Copy: Teardown() never erases from the set, but keep iteration independent of it.
   std::vector<DeviceHandle*> handles(addon->live_handles.begin(), addon->live_handles.end());
   for (DeviceHandle* device : handles) device->Teardown();
@@ -132,7 +129,6 @@ Napi::Value Addon::Configure(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-Napi::Value Addon::BsgMajor(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), ReadBsgMajor()); }
 
 namespace {
 

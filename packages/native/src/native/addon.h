@@ -31,13 +31,11 @@ class Addon : public Napi::Addon<Addon> {
 
   static Addon& Of(Napi::Env env) { return *env.GetInstanceData<Addon>(); }
 
-  Napi::FunctionReference handle_constructor;
   Napi::FunctionReference command_constructor;
   Napi::FunctionReference make_os_error;       // (errno, syscall, path) => OsError
   Napi::FunctionReference make_invalid_field;  // (field, rule, value) => InvalidFieldError
   Napi::FunctionReference make_aborted;        // (what, reason) => AbortedError
   std::set<DeviceHandle*> live_handles;
-  bool tearing_down = false;
   std::shared_ptr<BouncePool> bounce_pool = std::make_shared<BouncePool>();
 
   /** The async context promise reactions of completions run in. */
@@ -52,7 +50,6 @@ class Addon : public Napi::Addon<Addon> {
 
  private:
   Napi::Value Configure(const Napi::CallbackInfo& info);
-  Napi::Value BsgMajor(const Napi::CallbackInfo& info);
   Napi::Value AllocateBuffer(const Napi::CallbackInfo& info);
   static void DeliverJobs(void* context, std::vector<BlockingJob*>& jobs);
   static void AsyncCleanup(napi_async_cleanup_hook_handle handle, void* arg);
