@@ -6,6 +6,7 @@ export * from './abi/c-abi.js';
 export * from './abi/struct-codec.js';
 export * from './abi/struct-layout.js';
 export * from './constants.js';
+export * from './facade/sg-v3-file.js';
 export * from './memory/user-memory.js';
 export * from './model/poll-events.js';
 export * from './model/sg-fd-model.js';

@@ -12,6 +12,7 @@ export type SgErrnoName =
   | 'EBUSY'
   | 'EDOM'
   | 'EFAULT'
+  | 'EINTR'
   | 'EINVAL'
   | 'EIO'
   | 'EMSGSIZE'

@@ -142,6 +142,12 @@ export function sgV3ResultFromResponse(response: ScsiResponse, context: SgV3Resu
  * The response a v3 result stands for (the inverse of {@link sgV3ResultFromResponse} on every
  * result it produces): status, host and driver bytes, the `sbLenWr` sense bytes (decoded when
  * they decode), resid as din_resid or dout_resid by direction, duration, info, usr_ptr.
+ *
+ * One fact a v3 result cannot show: sense written (sb_len_wr > 0) with status and host byte
+ * both 0 means the command ended with a non-zero driver byte other than DRIVER_SENSE (only a
+ * non-zero result keeps sense, `scsi_io_completion_nz_result()`), which sg then overwrote
+ * with DRIVER_SENSE (`sg_new_read()`) and block dropped (`scsi_complete_sghdr_rq()`). The
+ * response puts DRIVER_ERROR back as its stand-in, so the rules keep the same sense again.
  */
 export function responseFromSgV3Result(
   result: SgV3Result,
@@ -150,11 +156,16 @@ export function responseFromSgV3Result(
   usrPtr = 0n,
 ): ScsiResponse {
   const out = direction === 'to-device';
+  const driverByteLost =
+    result.sbLenWr > 0 &&
+    (result.status & 0xff) === 0 &&
+    result.hostStatus === 0 &&
+    (result.driverStatus & ~DriverStatus.DRIVER_SENSE) === 0;
   return responseFromSgIoV4(
     createSgIoV4Header({
       deviceStatus: result.status,
       transportStatus: result.hostStatus,
-      driverStatus: result.driverStatus,
+      driverStatus: result.driverStatus | (driverByteLost ? DriverStatus.DRIVER_ERROR : 0),
       responseLen: result.sbLenWr,
       duration: result.duration,
       info: result.info,

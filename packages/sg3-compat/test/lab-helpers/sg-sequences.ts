@@ -315,7 +315,8 @@ export function kernelOutcome(op: SgOp, line: ProbeLine, abi: SgAbi): SgOutcome 
   }
 }
 
-function replyOf(
+/** A reply as both sides report it: pack_id, usr_ptr and the outputs but duration. */
+export function replyOf(
   packId: number,
   usrPtr: bigint,
   r: Omit<SgV3Result, 'duration'> & { duration?: number },

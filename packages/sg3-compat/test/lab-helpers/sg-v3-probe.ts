@@ -2,7 +2,7 @@
  * Builds and runs test/probes/sg-v3-probe.c (native and -m32) in the lab guest, and mirrors
  * the headers it builds so a test can translate the very same request.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -104,6 +104,38 @@ export function runProbe(binary: string, device: string, lines: readonly string[
   return out;
 }
 
+/** {@link runProbe} without blocking the event loop, so the caller can run the facade meanwhile. */
+export function runProbeAsync(
+  binary: string,
+  device: string,
+  lines: readonly string[],
+): Promise<ProbeLine[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(binary, [device], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', reject);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      const stderr = Buffer.concat(err).toString();
+      if (status !== 0) return reject(new Error(`probe exited ${status}: ${stderr}`));
+      const parsed = Buffer.concat(out)
+        .toString()
+        .trim()
+        .split('\n')
+        .filter((l) => l.length > 0)
+        .map((l) => JSON.parse(l) as ProbeLine);
+      if (parsed.length !== lines.length)
+        return reject(new Error(`probe answered ${parsed.length} of ${lines.length} lines: ${stderr}`));
+      resolve(parsed);
+    });
+    child.stdin.end(`${lines.join('\n')}\n`);
+  });
+}
+
 /** Hex -> bytes. */
 export function bytesOf(hex: string | undefined): Uint8Array {
   return Uint8Array.from(Buffer.from(hex ?? '', 'hex'));
@@ -144,14 +176,14 @@ export function fnv1a(bytes: Uint8Array): number {
 
 /**
  * The header the probe submits for `call` as submission `seq`, built in an address space of
- * `abi` holding the same CDB, data (flat or in iovecs) and sense buffer.
+ * `abi` (a fresh one unless given) holding the same CDB, data (flat or in iovecs) and sense buffer.
  */
 export function probeHeader(
   call: ProbeCall,
   seq: number,
   abi: SgAbi,
+  memory: AddressSpace = new AddressSpace({ abi }),
 ): { memory: AddressSpace; hdr: SgIoHdr; data: Uint8Array } {
-  const memory = new AddressSpace({ abi });
   const cdb = new Uint8Array(260);
   const own = probeCdb(call.kind, call.len);
   cdb.set(own);
