@@ -60,6 +60,14 @@ export interface ScriptSuite {
 /** Every benchmark program `pnpm bench:report` runs, in order. */
 export const scriptSuites: readonly ScriptSuite[] = [
   {
+    name: 'iscsi',
+    script: 'iscsi/iscsi-vs-peers.js',
+    where: 'host',
+    description:
+      'iSCSI over 127.0.0.1, 4 KiB random reads: the iscsi:// transport (Device) and the initiator session under it ' +
+      "against libiscsi's iscsi-perf, both to tgt; iscsi-perf against the portal serving the embedded target vs against tgt",
+  },
+  {
     name: 'native-vs-sg-read',
     script: 'lab/native-vs-sg-read.js',
     where: { lab: 'overhead' },

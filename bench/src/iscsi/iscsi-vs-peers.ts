@@ -285,30 +285,36 @@ async function main(): Promise<void> {
     },
     windowSeconds: WINDOW_S,
     measurements: measured.map((m) => ({ ...m, iops: Math.round(m.iops) })),
-    ratios: {
-      initiatorQd1: ratio(get('initiator session -> tgt', 1), get('iscsi-perf -> tgt', 1)),
-      initiatorQd16: ratio(get('initiator session -> tgt', 16), get('iscsi-perf -> tgt', 16)),
-      transportQd1: ratio(
-        get('iscsi:// transport (Device) -> tgt', 1),
-        get('iscsi-perf -> tgt (reference for the transport)', 1),
-      ),
-      transportQd16: ratio(
-        get('iscsi:// transport (Device) -> tgt', 16),
-        get('iscsi-perf -> tgt (reference for the transport)', 16),
-      ),
-      portalQd1: ratio(
-        get('iscsi-perf -> portal + embedded target (file LU)', 1),
-        get('iscsi-perf -> tgt (reference for the portal)', 1),
-      ),
-      portalQd16: ratio(
-        get('iscsi-perf -> portal + embedded target (file LU)', 16),
-        get('iscsi-perf -> tgt (reference for the portal)', 16),
-      ),
-      portalMemoryQd16: ratio(
-        get('iscsi-perf -> portal + embedded target (memory LU)', 16),
-        get('iscsi-perf -> tgt (reference for the portal)', 16),
-      ),
-    },
+    // The flat list bench:report reads: this project's path against the peer measured in this run.
+    ratios: (
+      [
+        ['initiator session -> tgt', 'iscsi-perf -> tgt', 1],
+        ['initiator session -> tgt', 'iscsi-perf -> tgt', 16],
+        ['iscsi:// transport (Device) -> tgt', 'iscsi-perf -> tgt (reference for the transport)', 1],
+        ['iscsi:// transport (Device) -> tgt', 'iscsi-perf -> tgt (reference for the transport)', 16],
+        [
+          'iscsi-perf -> portal + embedded target (file LU)',
+          'iscsi-perf -> tgt (reference for the portal)',
+          1,
+        ],
+        [
+          'iscsi-perf -> portal + embedded target (file LU)',
+          'iscsi-perf -> tgt (reference for the portal)',
+          16,
+        ],
+        [
+          'iscsi-perf -> portal + embedded target (memory LU)',
+          'iscsi-perf -> tgt (reference for the portal)',
+          16,
+        ],
+      ] satisfies [string, string, number][]
+    ).map(([path, peer, qd]) => ({
+      path: `${path} QD${qd}`,
+      peer: `${peer} QD${qd}`,
+      ratio: ratio(get(path, qd), get(peer, qd)),
+      metric: 'IOPS',
+      kind: 'peer' as const,
+    })),
     goals,
   };
   const json = `${JSON.stringify(result, null, 2)}\n`;
