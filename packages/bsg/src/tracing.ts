@@ -4,9 +4,11 @@
  * test per event) and `NODE_DEBUG=sgv4` lines through `util.debuglog`.
  * @module
  */
+
 import { channel } from 'node:diagnostics_channel';
 import { debuglog } from 'node:util';
 import type { ResultCategory, TaskAttribute } from '@sgv4/core';
+import { hexDigits } from '@sgv4/core';
 
 /** Channel names: `sgv4:submit`, `sgv4:complete`, `sgv4:error`. */
 export const TRACE_CHANNELS = {
@@ -61,7 +63,7 @@ export function tracing(): boolean {
 
 function hex(bytes: Uint8Array): string {
   let s = '';
-  for (const b of bytes) s += b.toString(16).padStart(2, '0');
+  for (const b of bytes) s += hexDigits(b);
   return s;
 }
 

@@ -6,6 +6,7 @@ import {
   buildCdb,
   type Designator,
   type FieldValues,
+  hexByte,
   InvalidFieldError,
   MalformedDataError,
   parseStandardInquiry,
@@ -114,7 +115,7 @@ export function vpdBytesCommand(page: number, allocationLength = 0xfc): ScsiComm
     throw new InvalidFieldError('page', 'must be a VPD page code 0..255', page);
   }
   return {
-    name: `INQUIRY VPD 0x${page.toString(16).padStart(2, '0')}`,
+    name: `INQUIRY VPD ${hexByte(page)}`,
     cdb: buildCdb('inquiry', { evpd: 1, pageCode: page, allocationLength }),
     dataInLength: allocationLength,
     parse: (data) => {
@@ -122,11 +123,11 @@ export function vpdBytesCommand(page: number, allocationLength = 0xfc): ScsiComm
       MalformedDataError.require(`VPD page 0x${page.toString(16)}`, data, 0, 4);
       if (data[1] !== page) {
         throw new MalformedDataError({
-          what: `VPD page 0x${page.toString(16).padStart(2, '0')}`,
+          what: `VPD page ${hexByte(page)}`,
           offset: 1,
           needed: page,
           available: data[1] ?? 0,
-          reason: `page code is 0x${(data[1] ?? 0).toString(16).padStart(2, '0')} (a standard INQUIRY response?)`,
+          reason: `page code is ${hexByte(data[1] ?? 0)} (a standard INQUIRY response?)`,
         });
       }
       return data;

@@ -11,6 +11,7 @@ import {
   DriverStatus,
   decodeSense,
   HostStatus,
+  hexByte,
   InvalidFieldError,
   type ModeParameters,
   type ModeSelectPages,
@@ -154,7 +155,7 @@ function isTimeout(r: TransportResult): boolean {
 }
 
 function commandName(cdb: Uint8Array): string {
-  return `opcode 0x${(cdb[0] ?? 0).toString(16).padStart(2, '0')}`;
+  return `opcode ${hexByte(cdb[0] ?? 0)}`;
 }
 
 /** One logical unit, opened through a transport. Create with `open()` or {@link Device.attach}. */

@@ -1,6 +1,6 @@
 /** `sgv4 inquiry <device> [--vpd PAGE]`: standard INQUIRY or a VPD page (like sg_inq and sg_vpd). */
 import { type DeviceIdentifier, type StandardInquiry, toDeviceIdentifier } from '@sgv4/bsg';
-import { SUPPORTED_VPD_PAGES, type VpdPage } from '@sgv4/core';
+import { hexByte, SUPPORTED_VPD_PAGES, type VpdPage } from '@sgv4/core';
 import { hexDump, toHex } from '../device/hex-dump.js';
 import { openDevice, READONLY_OPTION, TIMEOUT_OPTION, timeoutOf } from '../device/open-device.js';
 import type { Command, CommandIO } from '../framework/command.js';
@@ -27,7 +27,7 @@ function printStandard(
   printLine(io, `${device}: standard INQUIRY:`);
   printLine(
     io,
-    `  PQual=${inq.peripheralQualifier}  PDT=${inq.peripheralType}  RMB=${b(inq.removable)}  version=0x${inq.version.toString(16).padStart(2, '0')}`,
+    `  PQual=${inq.peripheralQualifier}  PDT=${inq.peripheralType}  RMB=${b(inq.removable)}  version=${hexByte(inq.version)}`,
   );
   printLine(
     io,
@@ -74,8 +74,7 @@ function printVpd(io: CommandIO, page: VpdPage): void {
   printLine(io, `${VPD_NAMES[page.pageCode] ?? 'VPD'} VPD page:`);
   switch (page.pageCode) {
     case 0x00:
-      for (const p of page.supportedPages)
-        printLine(io, `  0x${p.toString(16).padStart(2, '0')}  ${VPD_NAMES[p] ?? ''}`.trimEnd());
+      for (const p of page.supportedPages) printLine(io, `  ${hexByte(p)}  ${VPD_NAMES[p] ?? ''}`.trimEnd());
       return;
     case 0x80:
       printLine(io, `  Unit serial number: ${page.serialNumber}`);
@@ -165,7 +164,7 @@ export const inquiryCommand: Command = {
       } else {
         printLine(
           io,
-          `VPD page 0x${page.toString(16).padStart(2, '0')} (${raw.length} bytes, not decoded: ${toHex(raw.subarray(0, 4))}...):`,
+          `VPD page ${hexByte(page)} (${raw.length} bytes, not decoded: ${toHex(raw.subarray(0, 4))}...):`,
         );
         for (const line of hexDump(raw)) printLine(io, line);
       }

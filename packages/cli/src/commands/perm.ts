@@ -9,9 +9,11 @@ import {
   BUILT_IN_PERMISSION_TABLES,
   decidePermission,
   ExitStatus,
+  errnoFromName,
   exitStatusForErrno,
   explainPermission,
   formatCmdFilterDocument,
+  hexByte,
   OsError,
   type PermissionDecision,
   type PermissionInterface,
@@ -32,16 +34,6 @@ const MODES: Readonly<Record<string, PermissionOpenMode>> = {
   rw: 'read-write',
 };
 const IFACES: readonly PermissionInterface[] = ['sg', 'bsg', 'block'];
-const ERRNO_NUMBER: Readonly<Record<NonNullable<PermissionDecision['errno']>, number>> = {
-  EPERM: 1,
-  EBADF: 9,
-  EINVAL: 22,
-  ENOTTY: 25,
-};
-
-function hex2(v: number): string {
-  return `0x${v.toString(16).padStart(2, '0')}`;
-}
 
 /** `--table`: a built-in table name, or a cmdfilter document file. */
 function loadTable(spec: string): PermissionTable {
@@ -74,7 +66,7 @@ function decisionRecord(d: PermissionDecision, explanation: string): Record<stri
     submission: d.request.submission,
     partition: d.request.partition,
     command: {
-      opcode: hex2(d.command.opcode),
+      opcode: hexByte(d.command.opcode),
       serviceAction:
         d.command.serviceAction === undefined ? null : `0x${d.command.serviceAction.toString(16)}`,
       name: d.command.name,
@@ -86,11 +78,11 @@ function decisionRecord(d: PermissionDecision, explanation: string): Record<stri
           form: ata.command.form,
           protocol: ata.command.protocol,
           protocolName: ata.command.protocolName,
-          command: hex2(ata.command.command),
+          command: hexByte(ata.command.command),
           features: `0x${ata.command.features.toString(16)}`,
           count: ata.command.count,
           lba: ata.command.lba,
-          device: hex2(ata.command.device),
+          device: hexByte(ata.command.device),
           name: ata.classification.entry.name,
           class: ata.classification.commandClass,
           reason: ata.classification.reason ?? null,
@@ -106,10 +98,10 @@ function printTable(invocation: Invocation, io: CommandIO, table: PermissionTabl
     printJson(io, {
       name: table.name,
       description: table.description,
-      readTable: table.readTable().map(hex2),
-      writeTable: table.writeTable().map(hex2),
+      readTable: table.readTable().map((code) => hexByte(code)),
+      writeTable: table.writeTable().map((code) => hexByte(code)),
       refinements: table.refinements().map((e) => ({
-        opcode: hex2(e.opcode),
+        opcode: hexByte(e.opcode),
         serviceAction: e.serviceAction === undefined ? null : `0x${e.serviceAction.toString(16)}`,
         deviceType: e.deviceType ?? null,
         name: e.name,
@@ -139,7 +131,7 @@ function printDecision(
     const sa = decision.command.serviceAction;
     printLine(
       io,
-      `${verdict}  ${decision.command.name} (${hex2(decision.command.opcode)}${sa === undefined ? '' : `/${hex2(sa)}`})`,
+      `${verdict}  ${decision.command.name} (${hexByte(decision.command.opcode)}${sa === undefined ? '' : `/${hexByte(sa)}`})`,
     );
     const r = decision.request;
     printLine(
@@ -154,12 +146,14 @@ function printDecision(
     if (ata) {
       printLine(
         io,
-        `  ATA: ${ata.command.form} ${ata.classification.entry.name} (command ${hex2(ata.command.command)}, features 0x${ata.command.features.toString(16)}, protocol ${ata.command.protocol} ${ata.command.protocolName}, count ${ata.command.count}, LBA ${ata.command.lba}) -> ${ata.classification.commandClass}${ata.decisive ? '' : ' (not consulted by policy kernel)'}`,
+        `  ATA: ${ata.command.form} ${ata.classification.entry.name} (command ${hexByte(ata.command.command)}, features 0x${ata.command.features.toString(16)}, protocol ${ata.command.protocol} ${ata.command.protocolName}, count ${ata.command.count}, LBA ${ata.command.lba}) -> ${ata.classification.commandClass}${ata.decisive ? '' : ' (not consulted by policy kernel)'}`,
       );
     }
     printLine(io, explanation);
   }
-  return decision.allowed ? ExitStatus.CLEAN : exitStatusForErrno(ERRNO_NUMBER[decision.errno ?? 'EPERM']);
+  return decision.allowed
+    ? ExitStatus.CLEAN
+    : exitStatusForErrno(errnoFromName(decision.errno ?? 'EPERM') ?? 1);
 }
 
 const HANDLE_FIELDS = ['mode', 'iface', 'cap-sys-rawio', 'device-type', 'partition', 'sg-write'] as const;

@@ -1,4 +1,5 @@
 /** `sgv4 target serve --iscsi ...`: the embedded SCSI target served to iSCSI initiators. */
+import { hexByte } from '@sgv4/core';
 import { formatPortal, serveIscsiTarget } from '@sgv4/iscsi';
 import type { Command } from '../framework/command.js';
 import { UsageError } from '../framework/usage-error.js';
@@ -88,7 +89,7 @@ const targetServeCommand: Command = {
     );
     served.portal.on('loginRefused', (r) =>
       io.stderr.write(
-        `login refused: ${r.peer}: ${r.reason} (status ${r.statusClass}/0x${r.statusDetail.toString(16).padStart(2, '0')})\n`,
+        `login refused: ${r.peer}: ${r.reason} (status ${r.statusClass}/${hexByte(r.statusDetail)})\n`,
       ),
     );
     served.portal.on('sessionEnded', (s) =>
