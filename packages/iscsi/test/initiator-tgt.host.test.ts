@@ -50,7 +50,7 @@ beforeAll(async () => {
       '-O1',
       '-o',
       probe,
-      join(import.meta.dirname, 'probes/libiscsi-read.c'),
+      join(import.meta.dirname, '../../lab/probes/libiscsi-read.c'), // every C probe lives in packages/lab/probes
       '-l:libiscsi.so.7',
     ]);
   } catch {

@@ -1,5 +1,6 @@
 /**
- * The lab's C probes (`packages/lab/probes/*.c`), compiled on the host before a guest boots:
+ * The lab's C probes (`packages/lab/probes/*.c`, where every C probe of the project lives: the
+ * sg3-compat and iSCSI tests build theirs from there too), compiled on the host before a guest boots:
  * the guest runs the host's userland, so a host binary runs there unchanged, and gcc on the
  * host takes a fraction of a second where gcc under TCG takes many. Built once into the lab
  * cache, keyed by the sources and the compiler, and replaced atomically.

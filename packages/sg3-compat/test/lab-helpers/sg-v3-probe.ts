@@ -1,5 +1,5 @@
 /**
- * Builds and runs test/probes/sg-v3-probe.c (native and -m32) in the lab guest, and mirrors
+ * Builds and runs packages/lab/probes/sg-v3-probe.c (native and -m32) in the lab guest, and mirrors
  * the headers it builds so a test can translate the very same request.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AddressSpace, createSgIoHdr, SG_FLAG_MMAP_IO, type SgAbi, type SgIoHdr } from '../../src/index.js';
 
-const SOURCE = fileURLToPath(new URL('../probes/sg-v3-probe.c', import.meta.url));
+// Every C probe of the project lives in packages/lab/probes (one place to read and build them).
+const SOURCE = fileURLToPath(new URL('../../../lab/probes/sg-v3-probe.c', import.meta.url));
 
 /** One JSON line of the probe. */
 export interface ProbeLine {
