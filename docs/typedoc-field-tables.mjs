@@ -3,7 +3,8 @@
  * TypeDoc plugin: the properties of a typed decode result (`interface X extends
  * DecodedFields<typeof TABLE>`) come from the field table, which is their documentation (each
  * table cites its SPC/SBC clause; field names are the T10 names in camelCase). TypeDoc sees them
- * as properties without comments; this gives each one a comment that names its table.
+ * as properties without comments; this gives each one a comment that names its table, and drops
+ * the mapped base type from the interface's hierarchy.
  */
 import { Comment, Converter, ReflectionKind } from 'typedoc';
 
@@ -24,6 +25,9 @@ export function load(app) {
           { kind: 'text', text: ' (its byte, bit and width are in the table).' },
         ]);
       }
+      // DecodedFields<...> is a mapped type, not a declaration: a hierarchy entry for it would
+      // link to an anchor the hierarchy page does not have.
+      decl.extendedTypes = undefined;
     }
   });
 }
