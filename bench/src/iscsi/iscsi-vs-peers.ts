@@ -54,6 +54,35 @@ async function iscsiPerf(url: string, queueDepth: number): Promise<number> {
   return last;
 }
 
+/**
+ * READ(16)s of BLOCKS_PER_READ blocks at random aligned LBAs for WINDOW_S seconds from
+ * `queueDepth` workers, each with its own CDB and buffer; returns commands per second.
+ */
+async function randomReadsPerSecond(
+  execute: (cdb: Uint8Array, dataIn: Uint8Array) => Promise<{ readonly status: number }>,
+  queueDepth: number,
+): Promise<number> {
+  const slots = LU_BYTES / BLOCK / BLOCKS_PER_READ;
+  let done = 0;
+  const end = performance.now() + WINDOW_S * 1000;
+  const worker = async () => {
+    const buffer = new Uint8Array(BLOCK * BLOCKS_PER_READ);
+    const cdb = new Uint8Array(16);
+    const view = new DataView(cdb.buffer);
+    cdb[0] = 0x88; // READ(16)
+    view.setUint32(10, BLOCKS_PER_READ);
+    while (performance.now() < end) {
+      view.setUint32(6, Math.floor(Math.random() * slots) * BLOCKS_PER_READ);
+      const r = await execute(cdb, buffer);
+      if (r.status !== 0) throw new Error(`READ(16) status ${r.status}`);
+      done++;
+    }
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: queueDepth }, worker));
+  return done / ((performance.now() - started) / 1000);
+}
+
 /** The initiator session doing the same: QD workers of 4 KiB random READ(16). */
 async function ourInitiator(
   port: number,
@@ -64,25 +93,7 @@ async function ourInitiator(
   const session = await IscsiSession.login({ host: '127.0.0.1', port, targetName, lun, keepalive: false });
   try {
     await session.execute({ cdb: Uint8Array.of(0, 0, 0, 0, 0, 0) }); // past the power-on unit attention
-    const slots = LU_BYTES / BLOCK / BLOCKS_PER_READ;
-    let done = 0;
-    const end = performance.now() + WINDOW_S * 1000;
-    const worker = async () => {
-      const buffer = new Uint8Array(BLOCK * BLOCKS_PER_READ);
-      const cdb = new Uint8Array(16);
-      const view = new DataView(cdb.buffer);
-      cdb[0] = 0x88; // READ(16)
-      view.setUint32(10, BLOCKS_PER_READ);
-      while (performance.now() < end) {
-        view.setUint32(6, Math.floor(Math.random() * slots) * BLOCKS_PER_READ);
-        const r = await session.execute({ cdb, dataIn: buffer });
-        if (r.status !== 0) throw new Error(`READ(16) status ${r.status}`);
-        done++;
-      }
-    };
-    const started = performance.now();
-    await Promise.all(Array.from({ length: queueDepth }, worker));
-    return done / ((performance.now() - started) / 1000);
+    return await randomReadsPerSecond((cdb, dataIn) => session.execute({ cdb, dataIn }), queueDepth);
   } finally {
     await session.logout().catch(() => session.close());
   }
@@ -93,25 +104,7 @@ async function ourTransport(url: string, queueDepth: number): Promise<number> {
   // identify: false: no INQUIRY/VPD at open (the session's login already cleared the unit attention).
   const device = await open(url, { identify: false, queueDepth });
   try {
-    const slots = LU_BYTES / BLOCK / BLOCKS_PER_READ;
-    let done = 0;
-    const end = performance.now() + WINDOW_S * 1000;
-    const worker = async () => {
-      const buffer = new Uint8Array(BLOCK * BLOCKS_PER_READ);
-      const cdb = new Uint8Array(16);
-      const view = new DataView(cdb.buffer);
-      cdb[0] = 0x88; // READ(16)
-      view.setUint32(10, BLOCKS_PER_READ);
-      while (performance.now() < end) {
-        view.setUint32(6, Math.floor(Math.random() * slots) * BLOCKS_PER_READ);
-        const r = await device.submit({ cdb, dataIn: buffer });
-        if (r.status !== 0) throw new Error(`READ(16) status ${r.status}`);
-        done++;
-      }
-    };
-    const started = performance.now();
-    await Promise.all(Array.from({ length: queueDepth }, worker));
-    return done / ((performance.now() - started) / 1000);
+    return await randomReadsPerSecond((cdb, dataIn) => device.submit({ cdb, dataIn }), queueDepth);
   } finally {
     await device.close();
   }

@@ -49,10 +49,14 @@ export function sgRead(device: string, bpt: number, mmap: boolean): Contender {
   };
 }
 
-/** fio --ioengine=sg random reads. Terse v3: field 7 is read IOPS, field 8 the read runtime (ms). */
-export function fioSg(device: string, blockSize: number, iodepth: number): Contender {
+/**
+ * fio --ioengine=sg random reads, `jobs` jobs of `iodepth` each (one fd each; sg takes 16 commands
+ * per fd, so deeper queues need more jobs), IOPS summed (group_reporting). Terse v3: field 7 is
+ * read IOPS, field 8 the read runtime (ms).
+ */
+export function fioSg(device: string, blockSize: number, iodepth: number, jobs = 1): Contender {
   return {
-    name: `fio sg ${blockSize / 1024} KiB randread iodepth=${iodepth}`,
+    name: `fio sg ${blockSize / 1024} KiB randread iodepth=${iodepth}${jobs === 1 ? '' : ` numjobs=${jobs}`}`,
     bytes: blockSize,
     async run(windowMs: number) {
       const run = spawnSync(
@@ -64,6 +68,8 @@ export function fioSg(device: string, blockSize: number, iodepth: number): Conte
           '--rw=randread',
           `--bs=${blockSize}`,
           `--iodepth=${iodepth}`,
+          `--numjobs=${jobs}`,
+          '--group_reporting',
           `--runtime=${Math.round(windowMs)}ms`,
           '--time_based',
           '--size=32m',

@@ -153,41 +153,6 @@ function promisePath(label: string) {
   };
 }
 
-/** fio's sg engine with `jobs` jobs of `iodepth` each (one fd each), IOPS summed (group_reporting). */
-function fioSgJobs(device: string, blockSize: number, iodepth: number, jobs: number): Contender {
-  return {
-    name: `fio sg ${blockSize / 1024} KiB randread iodepth=${iodepth} numjobs=${jobs}`,
-    bytes: blockSize,
-    async run(windowMs: number) {
-      const run = spawnSync(
-        'fio',
-        [
-          '--name=sgv4-bench',
-          `--filename=${device}`,
-          '--ioengine=sg',
-          '--rw=randread',
-          `--bs=${blockSize}`,
-          `--iodepth=${iodepth}`,
-          `--numjobs=${jobs}`,
-          '--group_reporting',
-          `--runtime=${Math.round(windowMs)}ms`,
-          '--time_based',
-          '--size=32m',
-          '--output-format=terse',
-          '--terse-version=3',
-        ],
-        { encoding: 'utf8' },
-      );
-      if (run.status !== 0) throw new Error(`fio failed (status ${run.status}): ${run.stdout}${run.stderr}`);
-      const fields = run.stdout.trim().split('\n').at(-1)?.split(';') ?? [];
-      const iops = Number(fields[7]);
-      const runtimeMs = Number(fields[8]);
-      if (!(iops > 0) || !(runtimeMs > 0)) throw new Error(`fio terse output not understood: ${run.stdout}`);
-      return { commands: Math.round((iops * runtimeMs) / 1000), seconds: runtimeMs / 1000 };
-    },
-  };
-}
-
 interface ProfileResult {
   profile: Profile;
   duels: (Duel & { ringPerCommand?: RingPerCommand })[];
@@ -216,7 +181,7 @@ async function runProfile(profile: Profile): Promise<ProfileResult> {
     for (const depth of [1, 16, 64]) {
       // sg takes 16 commands per fd (SG_MAX_QUEUE: fio's iodepth=64 fails with EDOM), so fio's QD64
       // is 4 jobs (4 fds) of iodepth=16, as the ring's is 4 fds of 16.
-      const fio = depth <= 16 ? fioSg(SG, BYTES, depth) : fioSgJobs(SG, BYTES, 16, depth / 16);
+      const fio = depth <= 16 ? fioSg(SG, BYTES, depth) : fioSg(SG, BYTES, 16, depth / 16);
       await fight(ringPath(sgRing, depth, label), fio);
       await fight(ringPath(bsgRing, depth, label), fio);
     }
