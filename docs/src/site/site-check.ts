@@ -7,9 +7,15 @@
  * after the page loaded, with the same links on every page except for their relative prefix;
  * waiting for it costs more than the page itself, so it is waited for (and its links checked)
  * on the first page of each directory, which covers every prefix the site uses.
+ *
+ * A large API reference (a thousand pages from a handful of templates) can be checked with a
+ * `browse` filter: the pages it selects are loaded in Chromium, the others are read from disk
+ * (their ids and their static links, which is everything but the sidebar the loaded pages of
+ * the same directory check), so every link and anchor is still checked while the browser time
+ * stays bounded.
  * @module
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 
@@ -30,8 +36,10 @@ export interface SiteProblem {
 
 /** The outcome of {@link checkSite}. */
 export interface SiteCheckResult {
-  /** Every page loaded, relative to the site root (`index.html`, `documents/x.html`). */
+  /** Every page checked, relative to the site root (`index.html`, `documents/x.html`). */
   readonly pages: readonly string[];
+  /** The pages of {@link pages} loaded in the browser (the others were read from disk). */
+  readonly browsedPages: readonly string[];
   /** Distinct internal link targets checked (page + fragment). */
   readonly internalLinks: number;
   /** Distinct links that leave the site (not followed: the check runs offline). */
@@ -86,15 +94,32 @@ async function scanPage(page: Page, url: string, withNavigation: boolean): Promi
   }));
 }
 
+const HTML_ENTITIES: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" };
+
+/** A page's ids and links as the HTML file has them (no script run), resolved against `url`. */
+function scanHtmlFile(file: string, url: string): PageScan {
+  const html = readFileSync(file, 'utf8');
+  const unescape = (text: string) =>
+    text.replace(/&(amp|lt|gt|quot|#39);/g, (_, name: string) => HTML_ENTITIES[name] ?? '');
+  const ids = [...html.matchAll(/\s(?:id|name)="([^"]*)"/g)].map((m) => unescape(m[1] ?? ''));
+  const links = [...html.matchAll(/<(?:a|area)\b[^>]*?\shref="([^"]*)"/g)].map(
+    (m) => new URL(unescape(m[1] ?? ''), url).href,
+  );
+  return { ids, links };
+}
+
 /**
- * Loads every page of the site served at `origin` (whose files are in `root`) in `context`,
- * `concurrency` pages at a time, and checks links and anchors across all of them.
+ * Loads the pages of the site served at `origin` (whose files are in `root`) in `context`,
+ * `concurrency` pages at a time — every page, or those `browse` selects, the others being read
+ * from disk — and checks links and anchors across all of them.
  */
 export async function checkSite(options: {
   readonly root: string;
   readonly origin: string;
   readonly context: BrowserContext;
   readonly concurrency?: number;
+  /** Which pages to load in the browser (default: all). Always loaded: the first page of each directory. */
+  readonly browse?: (path: string) => boolean;
 }): Promise<SiteCheckResult> {
   const { root, origin, context } = options;
   const pages = listHtmlPages(root);
@@ -175,7 +200,16 @@ export async function checkSite(options: {
     }
   };
 
-  const queue = [...pages];
+  const browsed = pages.filter((path) => withNavigation.has(path) || (options.browse?.(path) ?? true));
+  const browsedSet = new Set(browsed);
+  for (const path of pages) {
+    if (browsedSet.has(path)) continue;
+    const url = new URL(path.split('/').map(encodeURIComponent).join('/'), origin).href;
+    const scan = scanHtmlFile(join(root, ...path.split('/')), url);
+    idsByPage.set(path, new Set(scan.ids));
+    for (const href of scan.links) record(path, href);
+  }
+  const queue = [...browsed];
   const workers = Array.from({ length: options.concurrency ?? 3 }, async () => {
     const page = await context.newPage();
     try {
@@ -201,5 +235,5 @@ export async function checkSite(options: {
         problems.push({ page: from, kind: 'missing-anchor', detail: `${target}#${fragment}` });
     }
   }
-  return { pages, internalLinks, externalLinks: [...external].sort(), problems };
+  return { pages, browsedPages: browsed, internalLinks, externalLinks: [...external].sort(), problems };
 }
