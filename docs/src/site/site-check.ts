@@ -99,11 +99,11 @@ const HTML_ENTITIES: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt:
 /** A page's ids and links as the HTML file has them (no script run), resolved against `url`. */
 function scanHtmlFile(file: string, url: string): PageScan {
   const html = readFileSync(file, 'utf8');
-  const unescape = (text: string) =>
+  const decodeEntities = (text: string) =>
     text.replace(/&(amp|lt|gt|quot|#39);/g, (_, name: string) => HTML_ENTITIES[name] ?? '');
-  const ids = [...html.matchAll(/\s(?:id|name)="([^"]*)"/g)].map((m) => unescape(m[1] ?? ''));
+  const ids = [...html.matchAll(/\s(?:id|name)="([^"]*)"/g)].map((m) => decodeEntities(m[1] ?? ''));
   const links = [...html.matchAll(/<(?:a|area)\b[^>]*?\shref="([^"]*)"/g)].map(
-    (m) => new URL(unescape(m[1] ?? ''), url).href,
+    (m) => new URL(decodeEntities(m[1] ?? ''), url).href,
   );
   return { ids, links };
 }
