@@ -6,7 +6,9 @@
  * error handler send ABORT TASK and then LOGICAL UNIT RESET, which the target's events show.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { buildCdb, createSgIoV4Header, type TaskManagementFunction } from '@sgv4/core';
 import { openScsiHandle } from '@sgv4/native';
@@ -132,9 +134,12 @@ describe('the Linux initiator logged in to the portal', () => {
   });
 
   it('sg_dd writes data the target holds, and reads back what the target wrote', async () => {
+    // os.tmpdir(): the guest's TMPDIR is writable even when /tmp is the host's (a clone under /tmp).
+    const dir = mkdtempSync(join(tmpdir(), 'sgv4-dd-'));
+    const file = (name: string) => join(dir, name);
     const out = pattern(1024 * BLOCK, 1);
-    writeFileSync('/tmp/sgv4-out.bin', out);
-    await exec('sg_dd', ['if=/tmp/sgv4-out.bin', `of=${lu.sg}`, 'bs=512', 'count=1024', 'seek=2048']);
+    writeFileSync(file('out.bin'), out);
+    await exec('sg_dd', [`if=${file('out.bin')}`, `of=${lu.sg}`, 'bs=512', 'count=1024', 'seek=2048']);
     expect(Buffer.compare(await targetRead(2048, 1024), out)).toBe(0);
     // Written through the target, read by the kernel with sg_dd and with dd on the disk.
     const back = pattern(512 * BLOCK, 2);
@@ -143,20 +148,18 @@ describe('the Linux initiator logged in to the portal', () => {
       { lun: 0, tag: 2n, cdb: buildCdb('WRITE(16)', { lba: 8192, transferLength: 512 }), dataOut: back },
     );
     expect(w).toMatchObject({ outcome: 'completed', status: 0 });
-    await exec('sg_dd', [`if=${lu.sg}`, 'of=/tmp/sgv4-in.bin', 'bs=512', 'count=512', 'skip=8192']);
-    expect(Buffer.compare(readFileSync('/tmp/sgv4-in.bin'), back)).toBe(0);
+    await exec('sg_dd', [`if=${lu.sg}`, `of=${file('in.bin')}`, 'bs=512', 'count=512', 'skip=8192']);
+    expect(Buffer.compare(readFileSync(file('in.bin')), back)).toBe(0);
     await exec('dd', [
       `if=${lu.block}`,
-      'of=/tmp/sgv4-dd.bin',
+      `of=${file('dd.bin')}`,
       'bs=4096',
       'count=64',
       'skip=1024',
       'iflag=direct',
     ]);
-    expect(Buffer.compare(readFileSync('/tmp/sgv4-dd.bin'), back)).toBe(0);
-    rmSync('/tmp/sgv4-out.bin');
-    rmSync('/tmp/sgv4-in.bin');
-    rmSync('/tmp/sgv4-dd.bin');
+    expect(Buffer.compare(readFileSync(file('dd.bin')), back)).toBe(0);
+    rmSync(dir, { recursive: true });
   });
 
   it("this project's native sg and bsg paths read the same blocks", async () => {
