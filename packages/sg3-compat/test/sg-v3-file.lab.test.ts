@@ -60,8 +60,13 @@ const sg = nodes.sg[0]!;
 const bsg = nodes.bsg[0]!;
 const env: SgEnvironment = labEnvironment(nodes.block[0]!);
 
-/** Random sequences per ABI: 2 x 260 = 520 in all. */
+/** Random sequences per ABI: 2 x 260 = 520 in all, each run with kernelExact. */
 const SEQUENCES_PER_ABI = 260;
+/**
+ * The first of them run again in the default mode, whose two documented departures show up
+ * within a few dozen sequences; fewer runs keep the lab tier within CI's time budget.
+ */
+const DEFAULT_MODE_SEQUENCES_PER_ABI = 60;
 
 const GET: Readonly<Record<SgGetName, SgIntGetIoctl>> = {
   NUM_WAITING: SG_GET_NUM_WAITING,
@@ -325,6 +330,7 @@ const comparisons = new Map<SgAbi, { readonly strict: Comparison; readonly loose
  */
 async function compareAbi(abi: SgAbi): Promise<void> {
   const planned = plan(randomSequences, abi);
+  const defaultModePlanned = planned.slice(0, DEFAULT_MODE_SEQUENCES_PER_ABI);
   const [results, exact, helpful] = await Promise.all([
     runProbeAsync(
       buildProbe(abi),
@@ -332,11 +338,11 @@ async function compareAbi(abi: SgAbi): Promise<void> {
       planned.flatMap((ops) => ops.flatMap(probeLines)),
     ),
     runAll(planned, abi, true),
-    runAll(planned, abi, false),
+    runAll(defaultModePlanned, abi, false),
   ]);
   comparisons.set(abi, {
     strict: compare(planned, exact, results, abi, true),
-    loose: compare(planned, helpful, results, abi, false),
+    loose: compare(defaultModePlanned, helpful, results, abi, false),
   });
 }
 
