@@ -203,6 +203,7 @@ export class Device implements AsyncDisposable {
       );
     }
     this.queueDepth = Math.min(depth, caps.maxQueueDepth);
+    transport.setQueueDepth?.(this.queueDepth);
     this.defaultTimeoutMs = options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     if (
       !Number.isInteger(this.defaultTimeoutMs) ||

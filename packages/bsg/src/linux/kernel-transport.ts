@@ -29,6 +29,7 @@ import type {
   TransportRequest,
   TransportResult,
 } from '../transport/transport.js';
+import { BsgRingQueue } from './bsg-ring-queue.js';
 import { blockCapabilities, bsgCapabilities, sgCapabilities } from './kernel-capabilities.js';
 import { KernelNode, type NodeCommand, type NodeData } from './native-node.js';
 import { Capability, hasCapability } from './process-capabilities.js';
@@ -112,6 +113,13 @@ export class KernelTransport implements Transport {
   /** Prepared runs submitted in this turn, sent together at its end. */
   #batch: Pending[] = [];
   readonly #reserves = new Map<ArrayBufferLike, MappedReserve>();
+  /** bsg: the ring that carries commands overlapping others (queue depth without a thread hand-off per command). */
+  #ring: BsgRingQueue | undefined;
+  /** bsg: commands submitted and not settled, on either path. */
+  #bsgInFlight = 0;
+  readonly #bsgSettled = (): void => {
+    this.#bsgInFlight--;
+  };
   #closing: Promise<void> | undefined;
 
   private constructor(
@@ -224,7 +232,32 @@ export class KernelTransport implements Transport {
     return Math.min(256 * 1024 * 1024 - 1, this.#node.sgTablesize() * elem);
   }
 
+  /** bsg: commands sent through the ring so far (the others took the one-shot SG_IO path); 0 elsewhere. */
+  get ringCommands(): number {
+    return this.#ring?.carried ?? 0;
+  }
+
+  /** bsg: sizes the ring's registered buffers by the Device's queue depth (before the first command). */
+  setQueueDepth(depth: number): void {
+    if (this.kind === 'bsg' && this.#ring === undefined) this.#ring = new BsgRingQueue(this.location, depth);
+  }
+
   submit(request: TransportRequest): Promise<TransportResult> {
+    if (this.kind !== 'bsg') return this.#submit(request);
+    // A command that overlaps another goes through the ring; a lone one keeps the one-shot path,
+    // whose single hand-off each way is what the ring would cost too.
+    this.#ring ??= new BsgRingQueue(this.location, this.capabilities.maxQueueDepth);
+    const ring = this.#ring;
+    const sent =
+      this.#bsgInFlight > 0 && this.#closing === undefined && ring.accepts(request)
+        ? ring.submit(request)
+        : this.#submit(request);
+    this.#bsgInFlight++;
+    sent.then(this.#bsgSettled, this.#bsgSettled);
+    return sent;
+  }
+
+  #submit(request: TransportRequest): Promise<TransportResult> {
     try {
       if (request.transfer !== 'mmap') {
         const data = request.dataIn ?? request.dataOut;
@@ -458,15 +491,19 @@ export class KernelTransport implements Transport {
     }
     const nodes = [this.#node, ...[...this.#reserves.values()].map((r) => r.node)];
     this.#reserves.clear();
-    this.#closing = Promise.all(nodes.map((node) => node.close())).then(() => undefined);
+    this.#closing = Promise.all([...nodes.map((node) => node.close()), this.#ring?.close()]).then(
+      () => undefined,
+    );
     return this.#closing;
   }
 
   ref(): void {
     this.#node.ref();
+    this.#ring?.ref();
   }
 
   unref(): void {
     this.#node.unref();
+    this.#ring?.unref();
   }
 }

@@ -207,6 +207,11 @@ export interface Transport {
   allocateBuffer?(length: number): Uint8Array;
   /** The sg reserved buffer mmap-ed, for `transfer: 'mmap'` (with `capabilities.mmap`). */
   mapReservedBuffer?(length: number): Uint8Array;
+  /**
+   * The Device's queue depth (the most requests it keeps in flight), told once before the first
+   * request, for transports that size resources by it (bsg: the ring's registered buffers).
+   */
+  setQueueDepth?(depth: number): void;
   /** Settles every request in flight, then releases the transport. */
   close(): Promise<void>;
   /** Requests in flight keep the event loop alive (the default). */
