@@ -46,6 +46,8 @@ import { deviceNodes, queueLimitsOf, type SysfsRoots, scsiDeviceOfNode } from '.
 const PAGE_SIZE = 4096;
 /** Prepared commands one transport keeps (each pins its data buffer until evicted or closed). */
 const PREPARED_MAX = 64;
+/** Largest sg reserved buffer the transport asks for on its queue fd (the kernel caps it at max_sectors anyway). */
+const RESERVE_MAX = 4 * 1024 * 1024;
 /** Largest CDB a prepared command's native block has room for (SPC-6 variable-length CDBs stop at 260; sg takes 16, bsg 32 here). */
 const PREPARED_CDB = 32;
 
@@ -113,6 +115,8 @@ export class KernelTransport implements Transport {
   /** Prepared runs submitted in this turn, sent together at its end. */
   #batch: Pending[] = [];
   readonly #reserves = new Map<ArrayBufferLike, MappedReserve>();
+  /** sg: the reserved buffer size asked for on the queue fd so far (0 = the driver's default). */
+  #reserveAsked = 0;
   /** bsg: the ring that carries commands overlapping others (queue depth without a thread hand-off per command). */
   #ring: BsgRingQueue | undefined;
   /** bsg: commands submitted and not settled, on either path. */
@@ -328,6 +332,7 @@ export class KernelTransport implements Transport {
     encodeFrame(frame, request, { tagInHeader: false });
     const cdb = block.subarray(FRAME_BYTES, FRAME_BYTES + request.cdb.length);
     cdb.set(request.cdb);
+    if (this.kind === 'sg' && request.transfer === 'indirect') this.#growReserve(data.length);
     const command = this.#node.prepare(frame.header, cdb, frame.sense, out ? data : null, out ? null : data);
     const prepared: Prepared = {
       command,
@@ -349,6 +354,27 @@ export class KernelTransport implements Transport {
       entry.command.release();
     }
     return prepared;
+  }
+
+  /**
+   * sg: grows the queue fd's reserved buffer to a transfer prepared for reuse, as sg_dd and
+   * sgp_dd size theirs to bs x bpt. An indirect request that fits the reserve while it is free
+   * links it (sg_start_req -> sg_link_reserve in drivers/scsi/sg.c) instead of allocating and
+   * freeing its pages at every command (sg_build_indirect, sg_remove_scat), which at 512 KiB
+   * is most of the cost of a command. SG_SET_RESERVED_SIZE answers EBUSY while a request holds
+   * the reserve (sg_ioctl): the next prepared buffer tries again. The driver caps the size at
+   * the queue's max_sectors (sg_ioctl) and may keep less under memory pressure (sg_build_reserve
+   * halves): both are fine, the reserve is only an optimisation.
+   */
+  #growReserve(length: number): void {
+    const want = Math.min(Math.ceil(length / PAGE_SIZE) * PAGE_SIZE, RESERVE_MAX);
+    if (want <= this.#reserveAsked) return;
+    try {
+      this.#node.setReservedSize(want);
+      this.#reserveAsked = want;
+    } catch {
+      // EBUSY (the reserve is in use) or ENOMEM: keep the current reserve.
+    }
   }
 
   /**
