@@ -7,6 +7,7 @@
  * table, never by the caller.
  * @module
  */
+import { InvalidFieldError } from '../errors/invalid-field-error.js';
 import type { DecodedFields, FieldTable, IntFieldSpec, WideWidth } from './field-table.js';
 
 /** Direction of the data phase. */
@@ -93,12 +94,66 @@ export type DefinedCdb<D extends CdbDeclaration> = CdbSpec & {
   readonly fields: { readonly [I in keyof D['fields']]: DefinedCdbField<D['fields'][I]> };
 };
 
+/** The bits a field covers, as [byte, mask] pairs (the field's last byte holds bit `bit`). */
+function fieldBits(f: CdbFieldDeclaration): [number, number][] {
+  const bit = f.bit ?? 0;
+  const lastByte = f.byte + Math.ceil((bit + f.width) / 8) - 1;
+  const out: [number, number][] = [];
+  for (let i = 0; i < f.width; i++) {
+    const abs = bit + i; // counted from the last byte's bit 0 upwards
+    out.push([lastByte - Math.floor(abs / 8), 1 << (abs % 8)]);
+  }
+  return out;
+}
+
+/**
+ * Checks a declaration: OPERATION CODE a byte and SERVICE ACTION 5 bits, every field a width of
+ * 1..64 bits starting at bit 0..7 inside the CDB, and no two fields sharing a bit (the codec
+ * writes fields independently, so an overlap would let one field clobber another).
+ */
+function checkDeclaration(d: CdbDeclaration): void {
+  const isInt = (v: unknown, min: number, max: number): boolean =>
+    typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
+  if (!isInt(d.opcode, 0, 0xff))
+    throw new InvalidFieldError(`${d.name}.opcode`, 'must be an integer 0..255', d.opcode);
+  if (d.serviceAction !== undefined && !isInt(d.serviceAction, 0, 0x1f)) {
+    throw new InvalidFieldError(`${d.name}.serviceAction`, 'must be an integer 0..31', d.serviceAction);
+  }
+  if (!isInt(d.length, 1, 260))
+    throw new InvalidFieldError(`${d.name}.length`, 'must be an integer 1..260', d.length);
+  const used = new Uint8Array(d.length);
+  for (const f of d.fields) {
+    const where = `${d.name}.${f.name}`;
+    if (!isInt(f.width, 1, 64))
+      throw new InvalidFieldError(`${where}.width`, 'must be an integer 1..64', f.width);
+    if (!isInt(f.bit ?? 0, 0, 7))
+      throw new InvalidFieldError(`${where}.bit`, 'must be an integer 0..7', f.bit);
+    const end = f.byte + Math.ceil(((f.bit ?? 0) + f.width) / 8);
+    if (!isInt(f.byte, 0, d.length - 1) || end > d.length) {
+      throw new InvalidFieldError(
+        `${where}.byte`,
+        `must place the field inside the ${d.length}-byte CDB`,
+        f.byte,
+      );
+    }
+    for (const [byte, mask] of fieldBits(f)) {
+      if (((used[byte] ?? 0) & mask) !== 0) {
+        throw new InvalidFieldError(where, `must not share bits with another field (byte ${byte})`, f.byte);
+      }
+      used[byte] = (used[byte] ?? 0) | mask;
+    }
+  }
+}
+
 /**
  * Completes and freezes a declared CDB table: defaults filled in, one object shape per field.
  * The built-in tables below are declared with it; so can a vendor-specific command be, to get
  * the same typed decoding (`decodeTable`, `DecodedFields<typeof TABLE>`) and {@link encodeCdb}.
+ * A field outside the CDB, of a width outside 1..64 or sharing a bit with another is an
+ * {@link InvalidFieldError} naming `<command>.<field>`.
  */
 export function defineCdb<const D extends CdbDeclaration>(declaration: D): DefinedCdb<D> {
+  checkDeclaration(declaration);
   const fields = declaration.fields.map(
     (f): CdbField =>
       Object.freeze({

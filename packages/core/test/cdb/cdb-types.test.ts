@@ -9,6 +9,10 @@ import {
   type DecodedCdb,
   type DecodedFields,
   decodeCdb,
+  decodeTableStrict,
+  defineCdb,
+  encodeCdb,
+  InvalidFieldError,
   type READ10_CDB,
   type READ16_CDB,
 } from '../../src/index.js';
@@ -66,5 +70,57 @@ describe('typed CDB tables', () => {
     expectTypeOf(cdbSpec('mode-sense10').key).toEqualTypeOf<'mode-sense10'>();
     const cdb = buildCdb(cdbSpec('inquiry'), { evpd: true, pageCode: 0x80, allocationLength: 252 });
     expect(Buffer.from(cdb).toString('hex')).toBe('12018000fc00');
+  });
+
+  it('declares a vendor command with defineCdb: typed decoding, checked layout', () => {
+    const VENDOR = defineCdb({
+      name: 'VENDOR READ BUFFER',
+      key: 'vendor-read-buffer',
+      opcode: 0xc2,
+      length: 10,
+      direction: 'in',
+      fields: [
+        { name: 'operationCode', byte: 0, width: 8 },
+        { name: 'mode', byte: 1, bit: 0, width: 5 },
+        { name: 'bufferOffset', byte: 2, width: 48 },
+        { name: 'allocationLength', byte: 8, width: 8 },
+        { name: 'control', byte: 9, width: 8 },
+      ],
+    });
+    const cdb = encodeCdb(VENDOR, { mode: 2, bufferOffset: 0x10000n, allocationLength: 64 });
+    expect(Buffer.from(cdb).toString('hex')).toBe('c2020000000100004000');
+    const fields = decodeTableStrict(VENDOR, cdb);
+    expectTypeOf(fields.bufferOffset).toEqualTypeOf<bigint>();
+    expectTypeOf(fields.mode).toEqualTypeOf<number>();
+    expect(fields).toEqual({
+      operationCode: 0xc2,
+      mode: 2,
+      bufferOffset: 0x10000n,
+      allocationLength: 64,
+      control: 0,
+    });
+    const declaration = (fields: readonly { name: string; byte: number; bit?: number; width: number }[]) => ({
+      name: 'BAD',
+      key: 'bad',
+      opcode: 0xc0,
+      length: 6,
+      direction: 'none' as const,
+      fields,
+    });
+    expect(() =>
+      defineCdb(
+        declaration([
+          { name: 'a', byte: 1, width: 8 },
+          { name: 'b', byte: 1, bit: 4, width: 2 },
+        ]),
+      ),
+    ).toThrow(/BAD\.b: must not share bits with another field \(byte 1\)/);
+    expect(() => defineCdb(declaration([{ name: 'a', byte: 5, width: 16 }]))).toThrow(
+      /BAD\.a\.byte: must place the field inside the 6-byte CDB/,
+    );
+    expect(() => defineCdb(declaration([{ name: 'a', byte: 1, width: 0 }]))).toThrow(InvalidFieldError);
+    expect(() => defineCdb({ ...declaration([]), opcode: 0x100 })).toThrow(
+      /BAD\.opcode: must be an integer 0\.\.255/,
+    );
   });
 });
