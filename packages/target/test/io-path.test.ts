@@ -48,6 +48,14 @@ describe('IoPathChooser', () => {
     expect(chooser.synchronous).toBe(true);
   });
 
+  it('transfers above maxSynchronousBytes always use the thread pool', () => {
+    const chooser = new IoPathChooser({ maxSynchronousBytes: 4096, now: () => now });
+    expect(chooser.synchronousFor(4096)).toBe(true);
+    expect(chooser.synchronousFor(4097)).toBe(false);
+    expect(new IoPathChooser({ now: () => now }).synchronousFor(65536)).toBe(true);
+    expect(new IoPathChooser({ now: () => now }).synchronousFor(65537)).toBe(false);
+  });
+
   it('times a call that throws, and rethrows', () => {
     const chooser = new IoPathChooser({ slowNanoseconds: 10, slowShare: 0, now: () => now });
     expect(() =>
@@ -76,8 +84,13 @@ describe('FileBlockStore on both paths', () => {
         expect(Buffer.compare(await store.read(10, 4), data)).toBe(0);
         expect(Buffer.compare(await store.read(20, 1), data.subarray(0, 512))).toBe(0);
         expect(Buffer.compare(readFileSync(path).subarray(10 * 512, 14 * 512), data)).toBe(0);
-        await store.resize(128); // the image grows sparse: the new blocks read as zeros
+        await store.resize(256); // the image grows sparse: the new blocks read as zeros
         expect((await store.read(100, 2)).every((b) => b === 0)).toBe(true);
+        // 80 KiB: above the synchronous limit, through the thread pool on either store.
+        const big = Uint8Array.from({ length: 160 * 512 }, (_, i) => (i * 13 + 1) & 0xff);
+        await store.write(64, big, false);
+        expect(Buffer.compare(await store.read(64, 160), big)).toBe(0);
+        expect(Buffer.compare(readFileSync(path).subarray(64 * 512, 224 * 512), big)).toBe(0);
         expect(store.ioPath.moves).toBe(slowNanoseconds < 0 ? 1 : 0);
         expect(store.ioPath.synchronous).toBe(slowNanoseconds > 0);
       } finally {

@@ -86,7 +86,7 @@ export class FileBlockStore implements BlockStore {
     let done = 0;
     while (done < out.length) {
       const position = lba * this.blockSize + done;
-      const bytesRead = this.ioPath.synchronous
+      const bytesRead = this.ioPath.synchronousFor(out.length - done)
         ? this.ioPath.timed(() => readSync(fd, out, done, out.length - done, position))
         : (await this.#handle.read(out, done, out.length - done, position)).bytesRead;
       if (bytesRead === 0) break; // beyond the end of the file: zeros
@@ -100,7 +100,7 @@ export class FileBlockStore implements BlockStore {
     let done = 0;
     while (done < data.length) {
       const position = lba * this.blockSize + done;
-      done += this.ioPath.synchronous
+      done += this.ioPath.synchronousFor(data.length - done)
         ? this.ioPath.timed(() => writeSync(fd, data, done, data.length - done, position))
         : (await this.#handle.write(data, done, data.length - done, position)).bytesWritten;
     }

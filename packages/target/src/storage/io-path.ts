@@ -15,7 +15,9 @@
  * average over about 16 calls above `slowShare`), the store's I/O goes to the thread pool for
  * `threadPoolMilliseconds`, after which it tries synchronous I/O again. So a file that is
  * mostly not cached blocks the loop for a handful of calls per period, and an occasional
- * preemption does not cost the cached case its fast path.
+ * preemption does not cost the cached case its fast path. Transfers above
+ * `maxSynchronousBytes` always use the thread pool: copying them takes long enough to stall
+ * the loop even from the page cache, and the hand-overs are small beside the copy.
  * @module
  */
 
@@ -30,6 +32,8 @@ export interface IoPathOptions {
   readonly slowShare?: number;
   /** How long I/O stays on the thread pool once it moved there (default 1000 ms). */
   readonly threadPoolMilliseconds?: number;
+  /** Largest transfer run synchronously (default 64 KiB). */
+  readonly maxSynchronousBytes?: number;
   /** Monotonic clock in nanoseconds (default `process.hrtime.bigint`), for tests. */
   readonly now?: () => bigint;
 }
@@ -39,6 +43,7 @@ export class IoPathChooser {
   readonly #slow: bigint;
   readonly #maxShare: number;
   readonly #period: bigint;
+  readonly #maxBytes: number;
   /** Moving average of slow calls (0..1). */
   #share = 0;
   readonly #now: () => bigint;
@@ -52,12 +57,18 @@ export class IoPathChooser {
     this.#slow = BigInt(Math.round(options.slowNanoseconds ?? 200_000));
     this.#maxShare = options.slowShare ?? 0.25;
     this.#period = BigInt(Math.round((options.threadPoolMilliseconds ?? 1000) * 1e6));
+    this.#maxBytes = options.maxSynchronousBytes ?? 64 * 1024;
     this.#now = options.now ?? process.hrtime.bigint;
   }
 
-  /** True when the next call should run synchronously. */
+  /** True when the next call should run synchronously (for a transfer of at most `maxSynchronousBytes`). */
   get synchronous(): boolean {
     return this.#now() >= this.#threadPoolUntil;
+  }
+
+  /** True when a transfer of `bytes` should run synchronously now. */
+  synchronousFor(bytes: number): boolean {
+    return bytes <= this.#maxBytes && this.synchronous;
   }
 
   /** Synchronous calls that were slow so far. */
