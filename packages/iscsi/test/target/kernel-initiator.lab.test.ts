@@ -3,7 +3,9 @@
  * against the portal serving the embedded target, inside the lab guest and on its loopback
  * only: the LU becomes a real /dev/sdX, /dev/sgN and /dev/bsg/H:C:T:L; sg3_utils and this
  * project's native sg and bsg paths use it; a command held past its timeout makes the kernel's
- * error handler send ABORT TASK and then LOGICAL UNIT RESET, which the target's events show.
+ * error handler send ABORT TASK and then LOGICAL UNIT RESET, which the target's events show;
+ * sg_reset's device and target resets (SG_SCSI_RESET) are answered at once, end the command
+ * they catch, and leave the session and the LU working.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,8 +14,15 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { buildCdb, createSgIoV4Header, type TaskManagementFunction } from '@sgv4/core';
 import { openScsiHandle } from '@sgv4/native';
+import type { TaskEvent } from '@sgv4/target';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ServedIscsiTarget, serveIscsiTarget } from '../../src/index.js';
+import {
+  IscsiTmf,
+  IscsiTmfResponse,
+  type PortalTmfEvent,
+  type ServedIscsiTarget,
+  serveIscsiTarget,
+} from '../../src/index.js';
 
 const exec = promisify(execFile);
 const IQN = 'iqn.2026-11.dev.sgv4:lab';
@@ -225,4 +234,93 @@ describe('the Linux initiator logged in to the portal', () => {
     // The device is usable again after the reset.
     expect((await exec('sg_inq', [lu.sg])).stdout).toContain('SGV4');
   }, 150_000);
+
+  /**
+   * `sg_reset -d` / `-t` (SG_SCSI_RESET_DEVICE / _TARGET): drivers/scsi/scsi_error.c
+   * scsi_ioctl_reset calls the host's eh_device_reset_handler, libiscsi's
+   * iscsi_eh_device_reset (drivers/scsi/libiscsi.c), which sends LOGICAL UNIT RESET as an
+   * immediate TMF and sleeps in iscsi_exec_task_mgmt_fn until iscsi_tmf_rsp sees a response
+   * with the TMF's ITT, or lu_reset_timeout (30 s) passes, when it fails the connection and the
+   * ioctl returns EIO. On FUNCTION COMPLETE it fails the LU's commands still in flight
+   * (fail_scsi_tasks, DID_ERROR: the block layer retries them). iscsi_eh_recover_target sends
+   * TARGET WARM RESET and falls back to a session re-login only when that is refused. The
+   * target must end the tasks the function covers without a response for them (RFC 7143
+   * §4.2.3.3, §11.5.1) and answer the TMF only after the responses of commands that completed
+   * before it (§11.6).
+   */
+  it('sg_reset -d and -t: LOGICAL UNIT RESET and TARGET WARM RESET are answered at once, end the held read, and the session and LU keep working', async () => {
+    const answered: PortalTmfEvent[] = [];
+    const ended: string[] = [];
+    const aborted: { tag: bigint; by: string }[] = [];
+    const held: bigint[] = [];
+    const onTmf = (e: PortalTmfEvent) => answered.push(e);
+    const onEnded = (e: { reason: string }) => ended.push(e.reason);
+    const onReceived = (e: TaskEvent) => {
+      // READ(10) / READ(16) from the guest's nexus.
+      if (e.task.nexus.initiator.startsWith(GUEST_INITIATOR) && (e.opcode === 0x28 || e.opcode === 0x88))
+        held.push(e.task.tag);
+    };
+    const onAborted = (e: TaskEvent & { abortedBy: string }) =>
+      aborted.push({ tag: e.task.tag, by: e.abortedBy });
+    served.portal.on('taskManagement', onTmf);
+    served.portal.on('sessionEnded', onEnded);
+    served.target.on('task-received', onReceived);
+    served.target.on('task-aborted', onAborted);
+    try {
+      for (const [option, fn, tmfName] of [
+        ['-d', IscsiTmf.LOGICAL_UNIT_RESET, 'LOGICAL_UNIT_RESET'],
+        ['-t', IscsiTmf.TARGET_WARM_RESET, 'LOGICAL_UNIT_RESET'],
+      ] as const) {
+        answered.length = 0;
+        aborted.length = 0;
+        held.length = 0;
+        // A read held 20 s by the target (under the disk's 30 s timeout: no error handling of its own).
+        await served.target.configure(0, { latency: { nanoseconds: 20e9 } });
+        const reader = exec('dd', [
+          `if=${lu.block}`,
+          'of=/dev/null',
+          'bs=4096',
+          'count=1',
+          'skip=3000',
+          'iflag=direct',
+        ]).then(
+          () => 'read',
+          (e: unknown) => `failed: ${String(e)}`,
+        );
+        try {
+          await waitFor('the read to reach the target', () => (held.length > 0 ? true : undefined), 30_000);
+          const started = Date.now();
+          await exec('sg_reset', [option, lu.sg]);
+          // Answered at once: far below libiscsi's lu_reset_timeout / tgt_reset_timeout (30 s).
+          expect(Date.now() - started, option).toBeLessThan(10_000);
+        } finally {
+          await served.target.configure(0, { latency: { nanoseconds: 0 } });
+        }
+        // The kernel failed the held read with DID_ERROR and the block layer sent it again.
+        expect(await reader, option).toBe('read');
+        expect(
+          answered.map((e) => [e.function, e.response]),
+          option,
+        ).toEqual([[fn, IscsiTmfResponse.FUNCTION_COMPLETE]]);
+        expect(aborted, option).toContainEqual({ tag: held[0]!, by: tmfName });
+      }
+      // No session reset: the kernel took both answers.
+      expect(ended).toEqual([]);
+      const inq = (await exec('sg_inq', [lu.sg])).stdout;
+      expect(inq).toContain('Vendor identification: SGV4');
+      const dir = mkdtempSync(join(tmpdir(), 'sgv4-reset-'));
+      try {
+        const file = join(dir, 'in.bin');
+        await exec('sg_dd', [`if=${lu.sg}`, `of=${file}`, 'bs=512', 'count=64', 'skip=2048']);
+        expect(Buffer.compare(readFileSync(file), await targetRead(2048, 64))).toBe(0);
+      } finally {
+        rmSync(dir, { recursive: true });
+      }
+    } finally {
+      served.portal.off('taskManagement', onTmf);
+      served.portal.off('sessionEnded', onEnded);
+      served.target.off('task-received', onReceived);
+      served.target.off('task-aborted', onAborted);
+    }
+  }, 120_000);
 });
