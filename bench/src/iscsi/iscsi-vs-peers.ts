@@ -28,6 +28,16 @@ const WINDOW_S = Number(process.env.SGV4_BENCH_WINDOW_S ?? 3);
 const BLOCK = 512;
 const BLOCKS_PER_READ = 8;
 const LU_BYTES = 64 << 20;
+/**
+ * First of the four 127.0.0.1 ports the run uses (tgt's portal, the portal with the file LU,
+ * the portal with the memory LU, tgtd's control port), so a run can stay inside a range it
+ * was given (SGV4_BENCH_ISCSI_PORT; default 13277).
+ */
+const PORT = Number(process.env.SGV4_BENCH_ISCSI_PORT ?? 13277);
+const TGT_PORT = PORT;
+const FILE_PORTAL_PORT = PORT + 1;
+const MEMORY_PORTAL_PORT = PORT + 2;
+const TGT_CONTROL_PORT = PORT + 3;
 
 interface Measurement {
   readonly name: string;
@@ -113,8 +123,8 @@ async function ourTransport(url: string, queueDepth: number): Promise<number> {
 async function startTgt(
   dir: string,
 ): Promise<{ url: string; child: ChildProcess; port: number; iqn: string }> {
-  const port = 13277;
-  const control = '13287';
+  const port = TGT_PORT;
+  const control = String(TGT_CONTROL_PORT);
   const iqn = 'iqn.2026-11.dev.sgv4:bench-tgt';
   const image = join(dir, 'tgt.img');
   fillImage(image);
@@ -163,12 +173,12 @@ async function main(): Promise<void> {
     const portalImage = join(dir, 'portal.img');
     fillImage(portalImage);
     served = await serveIscsiTarget({
-      address: '127.0.0.1:13278',
+      address: `127.0.0.1:${FILE_PORTAL_PORT}`,
       iqn: 'iqn.2026-11.dev.sgv4:bench',
       luns: [`file:${portalImage}`],
     });
     servedMemory = await serveIscsiTarget({
-      address: '127.0.0.1:13279',
+      address: `127.0.0.1:${MEMORY_PORTAL_PORT}`,
       iqn: 'iqn.2026-11.dev.sgv4:bench-mem',
       luns: ['mem:64M'],
     });
@@ -176,7 +186,7 @@ async function main(): Promise<void> {
     {
       const s = await IscsiSession.login({
         host: '127.0.0.1',
-        port: 13279,
+        port: MEMORY_PORTAL_PORT,
         targetName: 'iqn.2026-11.dev.sgv4:bench-mem',
         keepalive: false,
       });
@@ -211,7 +221,7 @@ async function main(): Promise<void> {
     }
     for (const qd of [1, 16]) {
       const [portal, reference] = await pair(
-        () => iscsiPerf('iscsi://127.0.0.1:13278/iqn.2026-11.dev.sgv4:bench/0', qd),
+        () => iscsiPerf(`iscsi://127.0.0.1:${FILE_PORTAL_PORT}/iqn.2026-11.dev.sgv4:bench/0`, qd),
         () => iscsiPerf(tgt.url, qd),
       );
       measured.push({
@@ -227,7 +237,7 @@ async function main(): Promise<void> {
       measured.push({
         name: 'iscsi-perf -> portal + embedded target (memory LU)',
         queueDepth: qd,
-        iops: await iscsiPerf('iscsi://127.0.0.1:13279/iqn.2026-11.dev.sgv4:bench-mem/0', qd),
+        iops: await iscsiPerf(`iscsi://127.0.0.1:${MEMORY_PORTAL_PORT}/iqn.2026-11.dev.sgv4:bench-mem/0`, qd),
       });
     }
   } finally {

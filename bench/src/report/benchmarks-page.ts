@@ -129,7 +129,8 @@ export function renderBenchmarksPage(report: BenchmarkReport): string {
     '`pnpm build && pnpm bench:report` runs the host suites, then one lab boot per device profile, and',
     'rewrites this page, its chart and `bench/results/latest.json`. `--note TEXT` adds a remark (say',
     'when the machine was busy), `--skip-host` and `--skip-lab` leave a part out, `--collect-only`',
-    'rebuilds the page from the results files already there. How to add a suite:',
+    'rebuilds the page from the results files already there (a suite without one keeps the last',
+    "report's figures and date). How to add a suite:",
     '[Contributing to the documentation](./contributing-docs.md).',
   );
   return `${lines.join('\n')}\n`;

@@ -5,7 +5,8 @@
  * then every lab benchmark program in one guest boot per device profile, and writes
  * `bench/results/latest.json`, `docs/guides/benchmarks.md` and `docs/guides/benchmarks.svg` from
  * the results files this run wrote. `--collect-only` runs nothing and rebuilds the page from the
- * results files already there (keeping the machine description of the last run).
+ * results files already there (keeping the machine description of the last run, and the last
+ * report's figures for a suite that has no results file: each suite carries its own date).
  * @module
  */
 import { spawnSync } from 'node:child_process';
@@ -143,7 +144,12 @@ async function main(): Promise<number> {
   }
 
   const previous = collectOnly ? previousReport() : undefined;
-  const { suites, skipped, unreadable } = readResults(resultsDir, collectOnly ? undefined : started);
+  const fresh = readResults(resultsDir, collectOnly ? undefined : started);
+  const { skipped, unreadable } = fresh;
+  // Collecting after re-running one suite must not drop the others: they keep the last report's
+  // figures (with their own dates) unless a results file replaces them.
+  const kept = (previous?.suites ?? []).filter((p) => !fresh.suites.some((s) => s.name === p.name));
+  const suites = [...fresh.suites, ...kept].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const expected = [...benchmarkJsSuites.map((s) => s.name), ...scriptSuites.map((s) => s.name)];
   const missing = [
     ...expected

@@ -159,6 +159,8 @@ export interface NativeHandle {
   ioctlGetInt(request: number): number;
   /** An int-taking ioctl from the addon's list. */
   ioctlSetInt(request: number, value: number): void;
+  /** SG_SCSI_RESET on a thread-pool thread, with a duplicate of the fd. */
+  scsiResetAsync(value: number): Promise<void>;
   /** SG_GET_TIMEOUT (USER_HZ ticks, the ioctl's return value). */
   getTimeout(): number;
   /** SG_GET_SCSI_ID. */

@@ -474,9 +474,32 @@ export class ScsiHandle implements AsyncDisposable {
     return this.#native.ioctlGetInt(SgIoctl.SG_GET_KEEP_ORPHAN);
   }
 
-  /** SG_SCSI_RESET with an SgScsiReset value (needs CAP_SYS_ADMIN and CAP_SYS_RAWIO). */
+  /**
+   * SG_SCSI_RESET with an SgScsiReset value (needs CAP_SYS_ADMIN and CAP_SYS_RAWIO), on this
+   * thread: the call returns when the kernel's error handler is done with the reset, which for
+   * a real LLD means waiting for the device (libiscsi waits up to lu_reset_timeout, 30 s, for
+   * the target's TMF response). Quick checks (SgScsiReset.NOTHING) only; see {@link scsiResetAsync}.
+   */
   scsiReset(value: number): void {
     this.#native.ioctlSetInt(SgIoctl.SG_SCSI_RESET, value);
+  }
+
+  /**
+   * SG_SCSI_RESET on a thread-pool thread, resolving when the kernel is done
+   * (drivers/scsi/scsi_error.c scsi_ioctl_reset runs the host's eh_*_reset_handler, which
+   * sleeps until the device answers or the LLD's timeout passes): the event loop keeps
+   * running meanwhile, so a target served by this same process (the iSCSI portal behind
+   * Linux's initiator) can answer the task management function the kernel sends. It uses its
+   * own duplicate of the fd, so close() may run meanwhile; the reset is not cancellable.
+   * Rejects with OsError (EACCES without CAP_SYS_ADMIN and CAP_SYS_RAWIO, EIO when the reset
+   * failed, ENOTTY on a node that has no SG_SCSI_RESET).
+   */
+  scsiResetAsync(value: number): Promise<void> {
+    try {
+      return this.#native.scsiResetAsync(value);
+    } catch (error) {
+      return Promise.reject(error); // a closed handle or a bad value: a rejection, like the rest
+    }
   }
 
   /**

@@ -122,6 +122,22 @@ describe('ioctls on the real drivers', () => {
     expect(thrown(() => bsg.scsiReset(SgScsiReset.NOTHING))).toMatchObject({ code: 'ENOTTY' });
   });
 
+  it('SG_SCSI_RESET off the JS thread: the same answers as promises, on its own copy of the fd', async () => {
+    await expect(sg.scsiResetAsync(SgScsiReset.NOTHING)).resolves.toBeUndefined();
+    await expect(sg.scsiResetAsync(99)).rejects.toMatchObject({
+      code: 'EIO',
+      syscall: 'ioctl(SG_SCSI_RESET)',
+      path: sg.path,
+    });
+    await expect(bsg.scsiResetAsync(SgScsiReset.NOTHING)).rejects.toMatchObject({ code: 'ENOTTY' });
+    // The handle may close while the reset runs: the worker holds a duplicate of the fd.
+    const other = openScsiHandle(sg.path, { readWrite: true });
+    const reset = other.scsiResetAsync(SgScsiReset.NOTHING);
+    await other.close();
+    await expect(reset).resolves.toBeUndefined();
+    await expect(other.scsiResetAsync(SgScsiReset.NOTHING)).rejects.toMatchObject({ code: 'EBADF' });
+  });
+
   it('SG_EMULATED_HOST: bsg and the block path always answer 1', () => {
     expect([0, 1]).toContain(sg.getEmulatedHost());
     expect(bsg.getEmulatedHost()).toBe(1);

@@ -194,10 +194,9 @@ const CODE_SETS: Readonly<Record<number, DeviceIdentifier['codeSet']>> = {
 
 /** Decodes a designator of VPD page 0x83 into a {@link DeviceIdentifier}. */
 export function toDeviceIdentifier(d: Designator): DeviceIdentifier {
-  const type = (d.fields.designatorType as number) ?? 0;
-  const codeSetCode = (d.fields.codeSet as number) ?? 0;
-  const codeSet = CODE_SETS[codeSetCode] ?? 'reserved';
-  const association = ASSOCIATIONS[(d.fields.association as number) ?? 0] ?? 'logical unit';
+  const type = d.fields.designatorType;
+  const codeSet = CODE_SETS[d.fields.codeSet] ?? 'reserved';
+  const association = ASSOCIATIONS[d.fields.association] ?? 'logical unit';
   const value =
     codeSet === 'ascii' || codeSet === 'utf-8'
       ? Buffer.from(d.designator)
@@ -210,7 +209,7 @@ export function toDeviceIdentifier(d: Designator): DeviceIdentifier {
     typeName: DESIGNATOR_TYPES[type] ?? `reserved [0x${type.toString(16)}]`,
     codeSet,
     ...(d.fields.piv === 1 && association !== 'logical unit'
-      ? { protocolIdentifier: d.fields.protocolIdentifier as number }
+      ? { protocolIdentifier: d.fields.protocolIdentifier }
       : {}),
     value,
     bytes: d.designator,

@@ -40,7 +40,7 @@ export type PersistentReserveOutAction =
   (typeof PersistentReserveOutAction)[keyof typeof PersistentReserveOutAction];
 
 /** The core's CDB table of each PERSISTENT RESERVE OUT service action, by its code. */
-const PR_OUT_KEYS: readonly string[] = [
+const PR_OUT_KEYS = [
   'prout-register',
   'prout-reserve',
   'prout-release',
@@ -48,7 +48,7 @@ const PR_OUT_KEYS: readonly string[] = [
   'prout-preempt',
   'prout-preempt-and-abort',
   'prout-register-and-ignore',
-];
+] as const;
 
 /** READ KEYS data: the generation and the registered keys. */
 export interface RegisteredKeys {
@@ -153,7 +153,8 @@ export function persistentReserveOutCommand(
   });
   return {
     name: 'PERSISTENT RESERVE OUT',
-    cdb: buildCdb(PR_OUT_KEYS[action] as string, {
+    // `action` was checked against PersistentReserveOutAction above: it indexes PR_OUT_KEYS.
+    cdb: buildCdb(PR_OUT_KEYS[action] as (typeof PR_OUT_KEYS)[number], {
       scope: 0,
       type: parameters.type ?? 0,
       parameterListLength: list.length,

@@ -477,9 +477,10 @@ export class KernelTransport implements Transport {
   }
 
   /**
-   * LOGICAL UNIT RESET through SG_SCSI_RESET (SG_SCSI_RESET_DEVICE, not escalated). The ioctl
-   * needs CAP_SYS_ADMIN and CAP_SYS_RAWIO (scsi_ioctl_reset: EACCES otherwise), checked first so
-   * the refusal says so.
+   * LOGICAL UNIT RESET through SG_SCSI_RESET (SG_SCSI_RESET_DEVICE, not escalated), on a
+   * thread-pool thread (the ioctl sleeps until the device answered). The ioctl needs
+   * CAP_SYS_ADMIN and CAP_SYS_RAWIO (scsi_ioctl_reset: EACCES otherwise), checked first so the
+   * refusal says so.
    */
   taskManagement(fn: TaskManagementFunction): Promise<TaskManagementResult> {
     if (!this.capabilities.taskManagement.includes(fn)) {
@@ -495,17 +496,18 @@ export class KernelTransport implements Transport {
         ),
       );
     }
+    let reset: Promise<void>;
     try {
-      this.#node.resetLogicalUnit();
+      reset = this.#node.resetLogicalUnit();
     } catch (error) {
       return Promise.reject(error);
     }
-    return Promise.resolve({
+    return reset.then(() => ({
       fn: TaskManagementFunction.LOGICAL_UNIT_RESET,
       response: TmfResponse.FUNCTION_COMPLETE,
       responseName: tmfResponseName(TmfResponse.FUNCTION_COMPLETE),
       aborted: [],
-    });
+    }));
   }
 
   /** Requests in the kernel settle with their results, then every fd of the transport is closed. */

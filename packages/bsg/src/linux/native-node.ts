@@ -169,9 +169,14 @@ export class KernelNode {
     return this.#handle.mapReservedBuffer(length);
   }
 
-  /** SG_SCSI_RESET of the logical unit, not escalated (CAP_SYS_ADMIN and CAP_SYS_RAWIO, else EACCES). */
-  resetLogicalUnit(): void {
-    this.#handle.scsiReset(SgScsiReset.DEVICE | SgScsiReset.NO_ESCALATE);
+  /**
+   * SG_SCSI_RESET of the logical unit, not escalated (CAP_SYS_ADMIN and CAP_SYS_RAWIO, else
+   * EACCES), off the event loop: the kernel returns only when the device answered the reset
+   * (libiscsi: the target's TMF response, up to lu_reset_timeout), and a target this process
+   * serves must be able to answer meanwhile.
+   */
+  resetLogicalUnit(): Promise<void> {
+    return this.#handle.scsiResetAsync(SgScsiReset.DEVICE | SgScsiReset.NO_ESCALATE);
   }
 
   /**

@@ -1,5 +1,13 @@
 /** `sgv4 cdb <hex...>` decodes a CDB with the field tables; `sgv4 cdb build <command> --field value...` builds one. */
-import { buildCdb, CDB_SPECS, cdbSpec, decodeCdb, type FieldInput, isBlobField } from '@sgv4/core';
+import {
+  CDB_SPECS,
+  type CdbSpec,
+  cdbSpec,
+  decodeCdb,
+  encodeCdb,
+  type FieldInput,
+  type FieldValues,
+} from '@sgv4/core';
 import type { Command, OptionSpec } from '../framework/command.js';
 import { parseHexArguments } from '../framework/hex-arguments.js';
 import { parseIntegerArgument } from '../framework/invocation.js';
@@ -12,9 +20,7 @@ const fieldOptions: Record<string, OptionSpec> = (() => {
   const options: Record<string, OptionSpec> = {};
   for (const spec of CDB_SPECS) {
     for (const f of spec.fields) {
-      if (f.name === 'operationCode' || f.name === 'serviceAction' || isBlobField(f)) {
-        continue;
-      }
+      if (f.name === 'operationCode' || f.name === 'serviceAction') continue;
       const key = kebab(f.name);
       const existing = options[key];
       const users = existing ? `${existing.description.replace(/^field of /, '')}, ${spec.key}` : spec.key;
@@ -38,7 +44,7 @@ const buildCommand: Command = {
   json: true,
   positionals: { min: 1, max: 1 },
   run(invocation, io) {
-    const spec = cdbSpec(invocation.positionals[0] ?? '');
+    const spec: CdbSpec = cdbSpec(invocation.positionals[0] ?? '');
     const values: Record<string, bigint> = {};
     for (const [option] of Object.entries(fieldOptions)) {
       const raw = invocation.string(option);
@@ -52,10 +58,10 @@ const buildCommand: Command = {
     }
     const field = (name: string, v: bigint): number | bigint => {
       const f = spec.fields.find((x) => x.name === name);
-      return f && !isBlobField(f) && f.width <= 32 && v <= 0xffff_ffffn ? Number(v) : v;
+      return f && f.width <= 32 && v <= 0xffff_ffffn ? Number(v) : v;
     };
     const input: FieldInput = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, field(k, v)]));
-    const cdb = buildCdb(spec, input);
+    const cdb = encodeCdb(spec, input);
     if (invocation.json) {
       printJson(io, { command: spec.key, name: spec.name, cdb, fields: decodeCdb(cdb).fields });
     } else {
@@ -78,7 +84,10 @@ export const cdbCommand: Command = {
   positionals: { min: 1, max: 40 },
   subcommands: [buildCommand],
   run(invocation, io) {
-    const { spec, fields } = decodeCdb(parseHexArguments('the CDB', invocation.positionals));
+    const decoded = decodeCdb(parseHexArguments('the CDB', invocation.positionals));
+    // Any command's table and fields: the printing below walks the table, whichever it is.
+    const spec: CdbSpec = decoded.spec;
+    const fields: FieldValues = decoded.fields;
     if (invocation.json) {
       printJson(io, {
         command: spec.key,
@@ -94,9 +103,7 @@ export const cdbCommand: Command = {
     for (const f of spec.fields) {
       const v = fields[f.name];
       if (v === undefined) continue;
-      const where = isBlobField(f)
-        ? `bytes ${f.byte}..${f.byte + f.length - 1}`
-        : `byte ${f.byte}${(f.bit ?? 0) > 0 || f.width < 8 ? ` bit ${f.bit ?? 0}` : ''} width ${f.width}`;
+      const where = `byte ${f.byte}${f.bit > 0 || f.width < 8 ? ` bit ${f.bit}` : ''} width ${f.width}`;
       const shown =
         typeof v === 'number' || typeof v === 'bigint'
           ? v > 9

@@ -5,13 +5,23 @@
 import { InvalidFieldError } from '../errors/invalid-field-error.js';
 import { MalformedDataError } from '../errors/malformed-data-error.js';
 import { hexByte } from '../format/index.js';
-import { CDB_SPECS, type CdbSpec } from './commands.js';
-import { decodeTable, encodeTable, type FieldInput, type FieldValues, isBlobField } from './field-table.js';
+import {
+  CDB_SPECS,
+  type CdbCommand,
+  type CdbInput,
+  type CdbKey,
+  type CdbSpec,
+  type CdbTable,
+  type CdbTableOf,
+} from './commands.js';
+import { type DecodedFields, decodeTable, encodeTable, type FieldInput } from './field-table.js';
 
-const BY_KEY: ReadonlyMap<string, CdbSpec> = new Map(CDB_SPECS.map((s) => [s.key, s]));
-const BY_OPCODE: ReadonlyMap<number, readonly CdbSpec[]> = (() => {
-  const m = new Map<number, CdbSpec[]>();
-  for (const s of CDB_SPECS) m.set(s.opcode, [...(m.get(s.opcode) ?? []), s]);
+// CDB_SPECS lists exactly the tables of the CdbTable union (commands.ts declares both).
+const BUILT_IN = CDB_SPECS as readonly CdbTable[];
+const BY_KEY: ReadonlyMap<string, CdbTable> = new Map(BUILT_IN.map((s) => [s.key, s]));
+const BY_OPCODE: ReadonlyMap<number, readonly CdbTable[]> = (() => {
+  const m = new Map<number, CdbTable[]>();
+  for (const s of BUILT_IN) m.set(s.opcode, [...(m.get(s.opcode) ?? []), s]);
   return m;
 })();
 
@@ -25,9 +35,15 @@ export function cdbLengthForOpcode(opcode: number): number {
   return sizes[(opcode >> 5) & 7] ?? 10;
 }
 
-/** The table for a key (`read10`) or command name (`READ(10)`); InvalidFieldError when unknown. */
-export function cdbSpec(command: string): CdbSpec {
-  const s = BY_KEY.get(command) ?? CDB_SPECS.find((c) => c.name.toLowerCase() === command.toLowerCase());
+/**
+ * The table for a key (`read10`) or command name (`READ(10)`, any case); InvalidFieldError
+ * when unknown. A literal key or name gives that command's table type.
+ */
+export function cdbSpec<C extends CdbCommand>(command: C): CdbTableOf<C>;
+/** The table for a key or name known only at run time (the CLI's argument). */
+export function cdbSpec(command: string): CdbTable;
+export function cdbSpec(command: string): CdbTable {
+  const s = BY_KEY.get(command) ?? BUILT_IN.find((c) => c.name.toLowerCase() === command.toLowerCase());
   if (s === undefined) {
     throw new InvalidFieldError(
       'command',
@@ -40,10 +56,32 @@ export function cdbSpec(command: string): CdbSpec {
 
 /**
  * Builds a CDB: OPERATION CODE (and SERVICE ACTION) from the table, other fields from
- * `fields` (absent = 0). `buildCdb('read10', { lba: 0x1234, transferLength: 8 })`.
+ * `fields` (absent = 0). `buildCdb('read10', { lba: 0x1234, transferLength: 8 })`: the
+ * command's key, name or table fixes which fields and values the type checker accepts.
+ * Values are checked again at run time ({@link InvalidFieldError} naming `<command>.<field>`).
  */
+export function buildCdb<C extends CdbCommand>(
+  command: C | CdbTableOf<C>,
+  fields?: NoInfer<CdbInput<C>>,
+): Uint8Array;
+/**
+ * Builds a CDB from a command and fields known only at run time (a `string`, not a literal,
+ * or a table typed as {@link CdbSpec}): every name and value is checked at run time.
+ */
+export function buildCdb<S extends string | CdbSpec>(
+  command: S & (string extends (S extends CdbSpec ? S['key'] : S) ? unknown : never),
+  fields?: FieldInput,
+): Uint8Array;
 export function buildCdb(command: string | CdbSpec, fields: FieldInput = {}): Uint8Array {
-  const s = typeof command === 'string' ? cdbSpec(command) : command;
+  return encodeCdb(typeof command === 'string' ? cdbSpec(command) : command, fields);
+}
+
+/**
+ * Encodes a CDB with any {@link CdbSpec} (a built-in table or one of your own): OPERATION
+ * CODE and SERVICE ACTION from the table, the other fields from `fields`, all checked at run
+ * time. {@link buildCdb} is the typed front end for the built-in commands.
+ */
+export function encodeCdb(s: CdbSpec, fields: FieldInput = {}): Uint8Array {
   if (fields.operationCode !== undefined || fields.serviceAction !== undefined) {
     const name = fields.operationCode !== undefined ? 'operationCode' : 'serviceAction';
     throw new InvalidFieldError(`${s.name}.${name}`, 'is fixed by the command table', fields[name]);
@@ -54,13 +92,25 @@ export function buildCdb(command: string | CdbSpec, fields: FieldInput = {}): Ui
   return cdb;
 }
 
-/** A decoded CDB. */
-export interface DecodedCdb {
+/** A CDB decoded with table `T`. */
+export interface DecodedCdbOf<T extends CdbTable> {
+  /** The command's key: the discriminant (`if (d.key === 'read10') d.fields.lba`). */
+  readonly key: T['key'];
+  /** OPERATION CODE. */
+  readonly opcode: T['opcode'];
+  /** SERVICE ACTION, for the commands that have one (undefined otherwise). */
+  readonly serviceAction: T['serviceAction'];
   /** The table that matched. */
-  readonly spec: CdbSpec;
-  /** Field values by name (operationCode included). */
-  readonly fields: FieldValues;
+  readonly spec: T;
+  /** The fields, typed by the table (operationCode included). */
+  readonly fields: DecodedFields<T>;
 }
+
+/**
+ * What {@link decodeCdb} returns: a union over the built-in commands, discriminated by
+ * `key` (or by `opcode` and then `serviceAction`), so narrowing gives typed fields.
+ */
+export type DecodedCdb = { [K in CdbKey]: DecodedCdbOf<CdbTableOf<K>> }[CdbKey];
 
 /**
  * Finds the table for a CDB by opcode (and service action) and decodes it. Throws
@@ -86,7 +136,15 @@ export function decodeCdb(cdb: Uint8Array): DecodedCdb {
     });
   }
   MalformedDataError.require(s.name, cdb, 0, s.length);
-  return { spec: s, fields: decodeTable(s, cdb, 0, s.length) };
+  // Every field fits in the table's length (checked above), so all are present; `s` is one
+  // table of the union and the fields are the ones it declares, so the pairing is exact.
+  return {
+    key: s.key,
+    opcode: s.opcode,
+    serviceAction: s.serviceAction,
+    spec: s,
+    fields: decodeTable(s, cdb, 0, s.length),
+  } as DecodedCdb;
 }
 
 /**
@@ -100,10 +158,6 @@ export function cdbUsageData(spec: CdbSpec, controlUsage = 0x04): Uint8Array {
   const usage = new Uint8Array(spec.length);
   for (const f of spec.fields) {
     if (f.name === 'operationCode' || f.name === 'serviceAction' || f.name === 'control') continue;
-    if (isBlobField(f)) {
-      usage.fill(0xff, f.byte, f.byte + f.length);
-      continue;
-    }
     // Set the field's bits: `width` bits ending at bit `bit` of the field's last byte.
     const bit = f.bit ?? 0;
     const lastByte = f.byte + Math.ceil((bit + f.width) / 8) - 1;

@@ -156,6 +156,12 @@ export function readField(bytes: Uint8Array, base: number, f: FieldSpec): FieldV
   if (isBlobField(f)) return bytes.slice(start, start + f.length);
   const n = spanBytes(f);
   const bit = f.bit ?? 0;
+  if (n <= 4) {
+    // bit + width <= 32: unsigned 32-bit integer operations (no floating-point remainder).
+    let word = 0;
+    for (let i = 0; i < n; i++) word = ((word << 8) | (bytes[start + i] ?? 0)) >>> 0;
+    return f.width >= 32 ? word >>> bit : (word >>> bit) & (((1 << f.width) >>> 0) - 1);
+  }
   if (n <= 6) {
     let v = 0;
     for (let i = 0; i < n; i++) v = v * 256 + (bytes[start + i] ?? 0);
@@ -253,17 +259,18 @@ export function writeField(
   const n = spanBytes(f);
   const bit = f.bit ?? 0;
   if (n <= 4 && (typeof raw === 'number' || typeof raw === 'boolean')) {
-    // Fast path: the field and its bytes fit comfortably in a double's 53 bits.
+    // Fast path: the field's bytes fit in 32 bits (bit + width <= 32), so unsigned 32-bit
+    // integer operations do it (no floating-point division or remainder).
     const v = typeof raw === 'boolean' ? (f.width === 1 ? (raw ? 1 : 0) : -1) : raw;
-    if (!Number.isInteger(v) || v < 0 || v >= 2 ** f.width) toInteger(owner, f, raw); // throws with the rule
+    const max = f.width >= 32 ? 0xffff_ffff : ((1 << f.width) >>> 0) - 1;
+    if (!Number.isInteger(v) || v < 0 || v > max) toInteger(owner, f, raw); // throws with the rule
     let word = 0;
-    for (let i = 0; i < n; i++) word = word * 256 + (bytes[start + i] ?? 0);
-    const scale = 2 ** bit;
-    const old = Math.floor(word / scale) % 2 ** f.width;
-    word += (v - old) * scale;
+    for (let i = 0; i < n; i++) word = ((word << 8) | (bytes[start + i] ?? 0)) >>> 0;
+    const mask = (max << bit) >>> 0;
+    word = ((word & ~mask) | ((v << bit) & mask)) >>> 0;
     for (let i = n - 1; i >= 0; i--) {
-      bytes[start + i] = word % 256;
-      word = Math.floor(word / 256);
+      bytes[start + i] = word & 0xff;
+      word >>>= 8;
     }
     return;
   }

@@ -8,9 +8,11 @@ export {
   cdbSpec,
   cdbUsageData,
   type DecodedCdb,
+  type DecodedCdbOf,
   decodeCdb,
+  encodeCdb,
 } from './cdb-codec.js';
-export { CDB_SPECS, type CdbSpec, type DataDirection } from './commands.js';
+export * from './commands.js';
 export {
   type BlobFieldSpec,
   type DecodedFields,

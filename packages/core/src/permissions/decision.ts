@@ -7,7 +7,7 @@ import { InvalidFieldError } from '../errors/index.js';
 import { type AtaClassification, classifyAtaCommand } from './ata-command-table.js';
 import { type AtaPassThroughCommand, ataPassThroughForm, decodeAtaPassThrough } from './ata-pass-through.js';
 import type { PermissionCommandClass, PermissionCommandEntry } from './command-class.js';
-import type { PermissionMatch, PermissionTable } from './permission-table.js';
+import type { PermissionLookup, PermissionMatch, PermissionTable } from './permission-table.js';
 import { LINUX_6_1_TABLE } from './tables/linux-6-1.js';
 import { SGV4_PROPOSAL_TABLE } from './tables/sgv4-proposal.js';
 
@@ -160,32 +160,42 @@ export const PERMISSION_RULE_SOURCES: Readonly<Record<PermissionRule, string>> =
 /** SPC peripheral device type of a scanner (`TYPE_SCANNER`, include/scsi/scsi_proto.h). */
 export const TYPE_SCANNER = 6;
 
-function classify(
+/** The class, entry and ATA detail of a CDB: what {@link decidePermission} reports besides the rule. */
+interface Classification {
+  readonly command: PermissionCommandEntry;
+  readonly match: PermissionMatch | 'ata-command';
+  readonly commandClass: PermissionCommandClass;
+  readonly ata: PermissionAtaDetail | undefined;
+}
+
+/** The ATA PASS-THROUGH path of {@link classify}: decodes the taskfile and classes it. */
+function classifyAta(
   cdb: Uint8Array,
   policy: PermissionPolicy,
-  table: PermissionTable,
+  found: PermissionLookup,
   deviceType: number,
-): Pick<PermissionDecision, 'command' | 'match' | 'commandClass' | 'ata'> {
-  const found = table.lookup(cdb, policy === 'ata-aware', deviceType);
-  const form = ataPassThroughForm(cdb, deviceType);
-  let ata: PermissionAtaDetail | undefined;
-  if (form !== undefined) {
-    let decoded: AtaPassThroughCommand | undefined;
-    try {
-      decoded = decodeAtaPassThrough(cdb, deviceType);
-    } catch (error) {
-      if (!(error instanceof InvalidFieldError)) throw error;
-      decoded = undefined; // too short to decode: the SCSI entry decides
-    }
-    if (decoded !== undefined) {
-      ata = {
-        command: decoded,
-        classification: classifyAtaCommand(decoded),
-        decisive: policy === 'ata-aware',
-      };
-    }
+): Classification {
+  let decoded: AtaPassThroughCommand | undefined;
+  try {
+    decoded = decodeAtaPassThrough(cdb, deviceType);
+  } catch (error) {
+    if (!(error instanceof InvalidFieldError)) throw error;
+    decoded = undefined; // too short to decode: the SCSI entry decides
   }
-  if (ata?.decisive) {
+  if (decoded === undefined) {
+    return {
+      command: found.entry,
+      match: found.match,
+      commandClass: found.entry.commandClass,
+      ata: undefined,
+    };
+  }
+  const ata: PermissionAtaDetail = {
+    command: decoded,
+    classification: classifyAtaCommand(decoded),
+    decisive: policy === 'ata-aware',
+  };
+  if (ata.decisive) {
     return {
       command: {
         opcode: cdb[0] ?? 0,
@@ -198,6 +208,38 @@ function classify(
     };
   }
   return { command: found.entry, match: found.match, commandClass: found.entry.commandClass, ata };
+}
+
+/**
+ * The normalised inputs of every decision, one frozen object per combination (3 interfaces x
+ * 3 open modes x CAP_SYS_RAWIO x 4 submissions x partition x credentials x 32 device types),
+ * made on first use: a decision reports its inputs without allocating them.
+ */
+const SHARED_INPUTS: (RuleInputs | undefined)[] = new Array(3 * 3 * 2 * 4 * 2 * 2 * 32).fill(undefined);
+
+function sharedInputs(
+  index: number,
+  iface: PermissionInterface,
+  openMode: PermissionOpenMode,
+  capSysRawio: boolean,
+  deviceType: number,
+  submission: PermissionSubmission,
+  partition: boolean,
+  credentialsChanged: boolean,
+): RuleInputs {
+  const cached = SHARED_INPUTS[index];
+  if (cached !== undefined) return cached;
+  const made: RuleInputs = Object.freeze({
+    iface,
+    openMode,
+    capSysRawio,
+    deviceType,
+    submission,
+    partition,
+    credentialsChanged,
+  });
+  SHARED_INPUTS[index] = made;
+  return made;
 }
 
 /**
@@ -226,10 +268,15 @@ export function decidePermission(request: PermissionRequest): PermissionDecision
   if (!(cdb instanceof Uint8Array) || cdb.length === 0) {
     throw new InvalidFieldError('cdb', 'must be a non-empty Uint8Array', cdb);
   }
-  if (openMode !== 'read-only' && openMode !== 'write-only' && openMode !== 'read-write') {
+  // Each check also numbers the value, for the shared-inputs index (comparisons of interned
+  // strings, no keyed lookups).
+  const modeIndex =
+    openMode === 'read-only' ? 0 : openMode === 'write-only' ? 1 : openMode === 'read-write' ? 2 : -1;
+  if (modeIndex < 0) {
     throw new InvalidFieldError('openMode', "must be 'read-only', 'write-only' or 'read-write'", openMode);
   }
-  if (iface !== 'sg' && iface !== 'bsg' && iface !== 'block') {
+  const ifaceIndex = iface === 'sg' ? 0 : iface === 'bsg' ? 1 : iface === 'block' ? 2 : -1;
+  if (ifaceIndex < 0) {
     throw new InvalidFieldError('iface', "must be 'sg', 'bsg' or 'block'", iface);
   }
   const deviceType = request.deviceType ?? 0;
@@ -241,7 +288,17 @@ export function decidePermission(request: PermissionRequest): PermissionDecision
     throw new InvalidFieldError('policy', "must be 'kernel' or 'ata-aware'", policy);
   }
   const submission = request.submission ?? 'ioctl';
-  if (!SUBMISSIONS.includes(submission)) {
+  const submissionIndex =
+    submission === 'ioctl'
+      ? 0
+      : submission === 'write'
+        ? 1
+        : submission === 'send-command'
+          ? 2
+          : submission === 'cdrom-packet'
+            ? 3
+            : -1;
+  if (submissionIndex < 0) {
     throw new InvalidFieldError(
       'submission',
       "must be 'ioctl', 'write', 'send-command' or 'cdrom-packet'",
@@ -264,30 +321,64 @@ export function decidePermission(request: PermissionRequest): PermissionDecision
     throw new InvalidFieldError('partition', 'applies only to the block interface', partition);
   }
   const table = request.table ?? (policy === 'kernel' ? LINUX_6_1_TABLE : SGV4_PROPOSAL_TABLE);
-  const cls = classify(cdb, policy, table, deviceType);
-  const inputs: RuleInputs = {
-    iface,
-    openMode,
-    capSysRawio,
-    deviceType,
-    submission,
-    partition,
-    credentialsChanged,
-  };
-  const verdict = ruleFor(inputs, cls.commandClass);
+  // Booleans share one frozen inputs object per combination; anything else (a caller outside
+  // the types) is reported exactly as given, in an object of its own.
+  const inputs: RuleInputs =
+    typeof capSysRawio === 'boolean' &&
+    typeof partition === 'boolean' &&
+    typeof credentialsChanged === 'boolean'
+      ? sharedInputs(
+          ((((ifaceIndex * 3 + modeIndex) * 2 + (capSysRawio ? 1 : 0)) * 4 + submissionIndex) * 2 +
+            (partition ? 1 : 0)) *
+            64 +
+            (credentialsChanged ? 32 : 0) +
+            deviceType,
+          iface,
+          openMode,
+          capSysRawio,
+          deviceType,
+          submission,
+          partition,
+          credentialsChanged,
+        )
+      : { iface, openMode, capSysRawio, deviceType, submission, partition, credentialsChanged };
+  // The byte-0 (or refined) entry is precomputed per table; only an ATA PASS-THROUGH CDB
+  // (three opcodes) decodes anything.
+  const found = table.lookup(cdb, policy === 'ata-aware', deviceType);
+  const cls =
+    ataPassThroughForm(cdb, deviceType) === undefined
+      ? undefined
+      : classifyAta(cdb, policy, found, deviceType);
+  const commandClass = cls === undefined ? found.entry.commandClass : cls.commandClass;
+  const verdict = ruleFor(inputs, commandClass);
+  // Two literal shapes, in one property order: errno is absent (not undefined) when allowed.
+  if (verdict.errno === undefined) {
+    return {
+      allowed: verdict.allowed,
+      rule: verdict.rule,
+      kernelFunction: verdict.kernelFunction,
+      filtered: verdict.filtered,
+      table: table.name,
+      policy,
+      command: cls === undefined ? found.entry : cls.command,
+      match: cls === undefined ? found.match : cls.match,
+      commandClass,
+      ata: cls?.ata,
+      request: inputs,
+    };
+  }
   return {
     allowed: verdict.allowed,
-    // errno only on a refusal: the property is absent (not undefined) when allowed.
-    ...(verdict.errno === undefined ? {} : { errno: verdict.errno }),
+    errno: verdict.errno,
     rule: verdict.rule,
-    kernelFunction: PERMISSION_RULE_SOURCES[verdict.rule],
+    kernelFunction: verdict.kernelFunction,
     filtered: verdict.filtered,
     table: table.name,
     policy,
-    command: cls.command,
-    match: cls.match,
-    commandClass: cls.commandClass,
-    ata: cls.ata,
+    command: cls === undefined ? found.entry : cls.command,
+    match: cls === undefined ? found.match : cls.match,
+    commandClass,
+    ata: cls?.ata,
     request: inputs,
   };
 }
@@ -297,27 +388,111 @@ interface Verdict {
   readonly rule: PermissionRule;
   readonly filtered: boolean;
   readonly errno?: PermissionDecision['errno'];
+  /** {@link PERMISSION_RULE_SOURCES} of the rule, looked up once. */
+  readonly kernelFunction: string;
 }
 
-/** Every verdict, built once (a decision allocates no verdict). */
+/** Every verdict, built once and of one shape (errno undefined when allowed): a decision allocates no verdict. */
 const V = {
-  partition: { allowed: false, rule: 'block-partition-needs-rawio', filtered: false, errno: 'ENOTTY' },
-  writeBadf: { allowed: false, rule: 'write-needs-writable-fd', filtered: false, errno: 'EBADF' },
-  credentials: { allowed: false, rule: 'sg-file-credentials-changed', filtered: false, errno: 'EPERM' },
-  sgIoctlReadOnly: { allowed: false, rule: 'sg-ioctl-needs-read-write', filtered: false, errno: 'EPERM' },
-  bsgSendCommand: { allowed: false, rule: 'bsg-send-command-unsupported', filtered: false, errno: 'EINVAL' },
-  bsgUnknownIoctl: { allowed: false, rule: 'bsg-ioctl-unknown', filtered: false, errno: 'ENOTTY' },
-  sgWrite: { allowed: true, rule: 'sg-write-unfiltered', filtered: false },
-  sgRdwr: { allowed: true, rule: 'sg-read-write-unfiltered', filtered: false },
-  scanner: { allowed: true, rule: 'sg-scanner-unfiltered', filtered: false },
-  rawio: { allowed: true, rule: 'cap-sys-rawio', filtered: true },
-  read: { allowed: true, rule: 'read-safe', filtered: true },
-  writeOk: { allowed: true, rule: 'write-safe-writable', filtered: true },
-  writeNo: { allowed: false, rule: 'write-safe-not-writable', filtered: true, errno: 'EPERM' },
-  privileged: { allowed: false, rule: 'privileged', filtered: true, errno: 'EPERM' },
+  partition: {
+    allowed: false,
+    rule: 'block-partition-needs-rawio',
+    filtered: false,
+    errno: 'ENOTTY',
+    kernelFunction: PERMISSION_RULE_SOURCES['block-partition-needs-rawio'],
+  },
+  writeBadf: {
+    allowed: false,
+    rule: 'write-needs-writable-fd',
+    filtered: false,
+    errno: 'EBADF',
+    kernelFunction: PERMISSION_RULE_SOURCES['write-needs-writable-fd'],
+  },
+  credentials: {
+    allowed: false,
+    rule: 'sg-file-credentials-changed',
+    filtered: false,
+    errno: 'EPERM',
+    kernelFunction: PERMISSION_RULE_SOURCES['sg-file-credentials-changed'],
+  },
+  sgIoctlReadOnly: {
+    allowed: false,
+    rule: 'sg-ioctl-needs-read-write',
+    filtered: false,
+    errno: 'EPERM',
+    kernelFunction: PERMISSION_RULE_SOURCES['sg-ioctl-needs-read-write'],
+  },
+  bsgSendCommand: {
+    allowed: false,
+    rule: 'bsg-send-command-unsupported',
+    filtered: false,
+    errno: 'EINVAL',
+    kernelFunction: PERMISSION_RULE_SOURCES['bsg-send-command-unsupported'],
+  },
+  bsgUnknownIoctl: {
+    allowed: false,
+    rule: 'bsg-ioctl-unknown',
+    filtered: false,
+    errno: 'ENOTTY',
+    kernelFunction: PERMISSION_RULE_SOURCES['bsg-ioctl-unknown'],
+  },
+  sgWrite: {
+    allowed: true,
+    rule: 'sg-write-unfiltered',
+    filtered: false,
+    errno: undefined,
+    kernelFunction: PERMISSION_RULE_SOURCES['sg-write-unfiltered'],
+  },
+  sgRdwr: {
+    allowed: true,
+    rule: 'sg-read-write-unfiltered',
+    filtered: false,
+    errno: undefined,
+    kernelFunction: PERMISSION_RULE_SOURCES['sg-read-write-unfiltered'],
+  },
+  scanner: {
+    allowed: true,
+    rule: 'sg-scanner-unfiltered',
+    filtered: false,
+    errno: undefined,
+    kernelFunction: PERMISSION_RULE_SOURCES['sg-scanner-unfiltered'],
+  },
+  rawio: {
+    allowed: true,
+    rule: 'cap-sys-rawio',
+    filtered: true,
+    errno: undefined,
+    kernelFunction: PERMISSION_RULE_SOURCES['cap-sys-rawio'],
+  },
+  read: {
+    allowed: true,
+    rule: 'read-safe',
+    filtered: true,
+    errno: undefined,
+    kernelFunction: PERMISSION_RULE_SOURCES['read-safe'],
+  },
+  writeOk: {
+    allowed: true,
+    rule: 'write-safe-writable',
+    filtered: true,
+    errno: undefined,
+    kernelFunction: PERMISSION_RULE_SOURCES['write-safe-writable'],
+  },
+  writeNo: {
+    allowed: false,
+    rule: 'write-safe-not-writable',
+    filtered: true,
+    errno: 'EPERM',
+    kernelFunction: PERMISSION_RULE_SOURCES['write-safe-not-writable'],
+  },
+  privileged: {
+    allowed: false,
+    rule: 'privileged',
+    filtered: true,
+    errno: 'EPERM',
+    kernelFunction: PERMISSION_RULE_SOURCES.privileged,
+  },
 } as const satisfies Record<string, Verdict>;
-
-const SUBMISSIONS: readonly PermissionSubmission[] = ['ioctl', 'write', 'send-command', 'cdrom-packet'];
 
 /** The inputs {@link ruleFor} reads. */
 interface RuleInputs {

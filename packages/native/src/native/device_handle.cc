@@ -128,6 +128,53 @@ napi_value OsErrorValue(Napi::Env env, int err, const char* syscall, const std::
   }
 }
 
+/**
+ * SG_SCSI_RESET on a libuv threadpool thread. The ioctl sleeps until the LLD's error handler
+ * is done (drivers/scsi/scsi_error.c scsi_ioctl_reset -> the host's eh_*_reset_handler): for
+ * iSCSI, libiscsi's iscsi_exec_task_mgmt_fn waits for the target's TMF response for up to
+ * lu_reset_timeout (30 s) and then fails the connection. On the JS thread that would stall
+ * the event loop for as long, and a target served by the same process could never send the
+ * response the kernel waits for. The worker owns a duplicate of the fd (F_DUPFD_CLOEXEC), so
+ * closing the handle meanwhile is safe; the reset is never cancelled (the kernel cannot be).
+ * napi_async_work is fine here, unlike for SG_IO (blocking_pool.h): one rare call per
+ * reset, bounded by the kernel's own timeouts.
+ */
+class ScsiResetWorker : public Napi::AsyncWorker {
+ public:
+  ScsiResetWorker(Napi::Env env, int fd, int value, std::string path)
+      : Napi::AsyncWorker(env, "sgv4:SG_SCSI_RESET"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        fd_(fd),
+        value_(value),
+        path_(std::move(path)) {}
+  ~ScsiResetWorker() override {
+    if (fd_ >= 0) close(fd_);
+  }
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override {
+    int value = value_;
+    if (ioctl(fd_, SG_SCSI_RESET, &value) < 0) error_ = errno;
+    close(fd_);
+    fd_ = -1;
+  }
+  void OnOK() override {
+    if (error_ == 0) {
+      deferred_.Resolve(Env().Undefined());
+    } else {
+      deferred_.Reject(OsErrorValue(Env(), error_, "ioctl(SG_SCSI_RESET)", path_));
+    }
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  int fd_;
+  int value_;
+  int error_ = 0;
+  std::string path_;
+};
+
 napi_value AbortedValue(Napi::Env env, const std::string& what, napi_value reason) {
   try {
     return Aborted(env, what, reason).Value();
@@ -157,6 +204,7 @@ Napi::Function DeviceHandle::Define(Napi::Env env) {
                          InstanceMethod<&DeviceHandle::Abandon>("abandon"),
                          InstanceMethod<&DeviceHandle::IoctlGetInt>("ioctlGetInt"),
                          InstanceMethod<&DeviceHandle::IoctlSetInt>("ioctlSetInt"),
+                         InstanceMethod<&DeviceHandle::ScsiResetAsync>("scsiResetAsync"),
                          InstanceMethod<&DeviceHandle::GetTimeout>("getTimeout"),
                          InstanceMethod<&DeviceHandle::GetScsiId>("getScsiId"),
                          InstanceMethod<&DeviceHandle::GetRequestTable>("getRequestTable"),
@@ -899,6 +947,18 @@ Napi::Value DeviceHandle::IoctlSetInt(const Napi::CallbackInfo& info) {
   int value = static_cast<int>(IntegerArg(info, 1, "value", INT32_MIN, INT32_MAX));
   if (ioctl(raw_fd_, request, &value) < 0) throw OsError(env, errno, IoctlName(request), path_);
   return env.Undefined();
+}
+
+Napi::Value DeviceHandle::ScsiResetAsync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  RequireOpen(env, "ioctl(SG_SCSI_RESET)");
+  int value = static_cast<int>(IntegerArg(info, 0, "value", INT32_MIN, INT32_MAX));
+  int fd = fcntl(raw_fd_, F_DUPFD_CLOEXEC, 0);
+  if (fd < 0) throw OsError(env, errno, "fcntl(F_DUPFD_CLOEXEC)", path_);
+  auto* worker = new ScsiResetWorker(env, fd, value, path_);  // deletes itself after OnOK/OnError
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
 }
 
 Napi::Value DeviceHandle::GetTimeout(const Napi::CallbackInfo& info) {

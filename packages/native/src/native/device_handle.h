@@ -81,6 +81,8 @@ class DeviceHandle : public Napi::ObjectWrap<DeviceHandle> {
   Napi::Value Abandon(const Napi::CallbackInfo& info);
   Napi::Value IoctlGetInt(const Napi::CallbackInfo& info);
   Napi::Value IoctlSetInt(const Napi::CallbackInfo& info);
+  /** SG_SCSI_RESET off the JS thread (see ScsiResetWorker): a promise of undefined or an OsError. */
+  Napi::Value ScsiResetAsync(const Napi::CallbackInfo& info);
   Napi::Value GetTimeout(const Napi::CallbackInfo& info);
   Napi::Value GetScsiId(const Napi::CallbackInfo& info);
   Napi::Value GetRequestTable(const Napi::CallbackInfo& info);

@@ -12,7 +12,7 @@
  * and RESERVE/RELEASE apply their own rules).
  * @module
  */
-import { cdbSpec, decodeTable, type FieldValues, SenseKey } from '@sgv4/core';
+import { type CdbKey, cdbSpec, decodeTable, type FieldValues, SenseKey } from '@sgv4/core';
 import { Asc } from '../sense/additional-sense.js';
 import { CheckCondition, invalidFieldInCdb, invalidOperationCode } from '../sense/check-condition.js';
 import { preFetch, synchronizeCache } from './cache.js';
@@ -58,7 +58,7 @@ const writeDataOut =
 const toEnd = (f: FieldValues, count: number, capacity: number): number =>
   count !== 0 ? count : Math.max(0, capacity - num(f.lba));
 
-const row = (key: string, d: Omit<CommandDescriptor, 'spec'>): CommandDescriptor =>
+const row = (key: CdbKey, d: Omit<CommandDescriptor, 'spec'>): CommandDescriptor =>
   Object.freeze({ spec: cdbSpec(key), ...d });
 
 /** Every implemented command. */

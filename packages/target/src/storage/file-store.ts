@@ -8,10 +8,16 @@
  * reads as all zeros is reported deallocated (it reads exactly as a deallocated block would,
  * LBPRZ = 1), anything else mapped. After a restart the data is intact and a block written
  * with zeros is reported deallocated, the one difference from before the restart.
+ *
+ * Reads and writes run synchronously while they are page-cache fast and through the thread
+ * pool while the file is slow ({@link IoPathChooser}); FUA's `fdatasync` always goes to the
+ * thread pool.
  * @module
  */
+import { readSync, writeSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import type { BlockStore, ProvisioningRun } from './block-store.js';
+import { IoPathChooser, type IoPathOptions } from './io-path.js';
 import { CHUNK_BLOCKS } from './memory-store.js';
 
 const UNKNOWN = -1;
@@ -23,14 +29,23 @@ export class FileBlockStore implements BlockStore {
   readonly blockSize: number;
   readonly path: string;
   readonly #handle: FileHandle;
+  /** Synchronous or thread-pool I/O (see {@link IoPathChooser}). */
+  readonly ioPath: IoPathChooser;
   #blocks: number;
   /** Per chunk: UNKNOWN, DEALLOCATED or MAPPED for each block. Chunks not present are all UNKNOWN. */
   readonly #state = new Map<number, Int8Array>();
   #closed = false;
 
-  private constructor(path: string, handle: FileHandle, blockSize: number, blocks: number) {
+  private constructor(
+    path: string,
+    handle: FileHandle,
+    blockSize: number,
+    blocks: number,
+    ioPath: IoPathOptions | undefined,
+  ) {
     this.path = path;
     this.#handle = handle;
+    this.ioPath = new IoPathChooser(ioPath);
     this.blockSize = blockSize;
     this.#blocks = blocks;
   }
@@ -38,9 +53,15 @@ export class FileBlockStore implements BlockStore {
   /**
    * Opens (or creates) the image. `blocks` undefined: the capacity is the file's size in whole
    * blocks (an existing image keeps its size). A file shorter than the capacity is extended
-   * (sparse); a longer one is left as it is.
+   * (sparse); a longer one is left as it is. `ioPath` tunes the synchronous / thread-pool
+   * choice (tests).
    */
-  static async open(path: string, blockSize: number, blocks: number | undefined): Promise<FileBlockStore> {
+  static async open(
+    path: string,
+    blockSize: number,
+    blocks: number | undefined,
+    ioPath?: IoPathOptions,
+  ): Promise<FileBlockStore> {
     let handle: FileHandle;
     try {
       handle = await open(path, 'r+');
@@ -51,7 +72,7 @@ export class FileBlockStore implements BlockStore {
     const size = (await handle.stat()).size;
     const capacity = blocks ?? Math.floor(size / blockSize);
     if (size < capacity * blockSize) await handle.truncate(capacity * blockSize);
-    return new FileBlockStore(path, handle, blockSize, capacity);
+    return new FileBlockStore(path, handle, blockSize, capacity, ioPath);
   }
 
   /** Capacity in blocks. */
@@ -61,14 +82,13 @@ export class FileBlockStore implements BlockStore {
 
   async read(lba: number, blocks: number): Promise<Uint8Array> {
     const out = new Uint8Array(blocks * this.blockSize);
+    const fd = this.#handle.fd;
     let done = 0;
     while (done < out.length) {
-      const { bytesRead } = await this.#handle.read(
-        out,
-        done,
-        out.length - done,
-        lba * this.blockSize + done,
-      );
+      const position = lba * this.blockSize + done;
+      const bytesRead = this.ioPath.synchronousFor(out.length - done)
+        ? this.ioPath.timed(() => readSync(fd, out, done, out.length - done, position))
+        : (await this.#handle.read(out, done, out.length - done, position)).bytesRead;
       if (bytesRead === 0) break; // beyond the end of the file: zeros
       done += bytesRead;
     }
@@ -76,15 +96,13 @@ export class FileBlockStore implements BlockStore {
   }
 
   async write(lba: number, data: Uint8Array, durable: boolean): Promise<void> {
+    const fd = this.#handle.fd;
     let done = 0;
     while (done < data.length) {
-      const { bytesWritten } = await this.#handle.write(
-        data,
-        done,
-        data.length - done,
-        lba * this.blockSize + done,
-      );
-      done += bytesWritten;
+      const position = lba * this.blockSize + done;
+      done += this.ioPath.synchronousFor(data.length - done)
+        ? this.ioPath.timed(() => writeSync(fd, data, done, data.length - done, position))
+        : (await this.#handle.write(data, done, data.length - done, position)).bytesWritten;
     }
     this.#mark(lba, data.length / this.blockSize, MAPPED);
     if (durable) await this.#handle.datasync();

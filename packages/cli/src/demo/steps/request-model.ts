@@ -28,10 +28,12 @@ export const requestModelStep: TourStep = {
   run(io) {
     const cdb = buildCdb('inquiry', { evpd: 1, pageCode: 0x83, allocationLength: 252 });
     const decoded = decodeCdb(cdb);
+    // decodeCdb's result is discriminated by the command's key: narrowed, the fields are typed.
+    if (decoded.key !== 'inquiry') throw new Error(`INQUIRY decoded as ${decoded.spec.name}`);
     printLine(io, `buildCdb('inquiry', {evpd: 1, pageCode: 0x83, allocationLength: 252}) -> ${hex(cdb)}`);
     printLine(
       io,
-      `  decoded back as ${decoded.spec.name}: pageCode=0x${Number(decoded.fields.pageCode).toString(16)}`,
+      `  decoded back as ${decoded.spec.name}: pageCode=0x${decoded.fields.pageCode.toString(16)}`,
     );
 
     const header = requestToSgIoV4(
