@@ -8,10 +8,10 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { labDeviceNodes } from '@sgv4/lab';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Device } from '../src/device/device.js';
-import { readWriteCdb } from '../src/index.js';
-import { RING_BUFFER_BYTES } from '../src/linux/bsg-ring-queue.js';
-import { KernelTransport } from '../src/linux/kernel-transport.js';
+import { Device } from '../../src/device/device.js';
+import { readWriteCdb } from '../../src/index.js';
+import { RING_BUFFER_BYTES } from '../../src/linux/bsg-ring-queue.js';
+import { KernelTransport } from '../../src/linux/kernel-transport.js';
 
 const nodes = labDeviceNodes();
 const bsgPath = nodes.bsg[0] as string;
