@@ -203,6 +203,8 @@ export interface NativeRingSpec {
   spinMicros: number;
   /** sg: mmap-ed reserve slots. */
   mmapSlots: number;
+  /** sg: most commands in the kernel that the submitting thread's loop reaps (0: never). */
+  loopReapDepth: number;
 }
 
 /** One JS thread's attachment to a ring (`src/native/ring_binding.cc`). */

@@ -46,6 +46,14 @@ export interface RingOptions {
    * Spinning saves the doorbell's wake-up at QD1 at the price of a busy core.
    */
   spinMicros?: number;
+  /**
+   * sg only: with at most this many commands in the kernel, all from one JS thread, that
+   * thread's own event loop reaps them (a uv_poll on the sg fds) instead of the consumer
+   * thread, so a completion costs no cross-thread wake-up — the plain promise path's cost.
+   * Above it (or with several threads' commands in the kernel) the consumer thread reaps,
+   * in batches. 0 = always the consumer thread; default: queueDepth (always, for one thread).
+   */
+  loopReapDepth?: number;
 }
 
 /** Where a command's data is: a range of a registered buffer. */
@@ -142,6 +150,8 @@ export interface RingStats {
   readonly batches: number;
   /** sg: doorbells that found the consumer asleep and submitted inline, in the calling JS thread. */
   readonly inlineDoorbells: number;
+  /** sg: replies reaped on a JS thread's own event loop (its uv_poll on the sg fds fired). */
+  readonly loopReaps: number;
 }
 
 /** What another thread needs to attach (plain data: send it with postMessage). */
@@ -706,6 +716,7 @@ function sizing(options: RingOptions) {
     producers: integer('options.producers', options.producers, 1, RING.maxProducers, 8),
     spinMicros: integer('options.spinMicros', options.spinMicros, 0, 10_000, 0),
     mmapSlots: integer('options.mmapSlots', options.mmapSlots, 0, 64, 0),
+    loopReapDepth: integer('options.loopReapDepth', options.loopReapDepth, 0, 256, queueDepth),
   };
 }
 
