@@ -54,6 +54,13 @@ export interface RingOptions {
    * in batches. 0 = always the consumer thread; default: queueDepth (always, for one thread).
    */
   loopReapDepth?: number;
+  /**
+   * Whether the consumer times each batch with the monotonic clock for `durationUs` (default
+   * true): two clock reads per batch. With false, `durationUs` is the kernel's own duration
+   * in whole milliseconds (sg_io_hdr.duration, sg_io_v4.duration) — cheaper where a clock read
+   * is a system call (an hpet or acpi_pm clocksource: emulated guests, some VMs).
+   */
+  timing?: boolean;
 }
 
 /** Where a command's data is: a range of a registered buffer. */
@@ -112,7 +119,10 @@ export interface RingCompletion {
   doutResid: number;
   /** Sense data (a copy; empty when none). */
   sense: Uint8Array;
-  /** Microseconds between the consumer's submission and its completion. */
+  /**
+   * Microseconds between the consumer's submission and its completion (with the ring's
+   * `timing` off: the kernel's duration, whole milliseconds).
+   */
   durationUs: number;
   /** SG_INFO_* bits (sg: SG_INFO_DIRECT_IO tells whether direct IO was used). */
   info: number;
@@ -191,6 +201,9 @@ interface Encoded {
   flags: number;
 }
 
+/** The sense of every completion without sense data: zero-length, so nothing in it can change. */
+const NO_SENSE = Object.freeze(new Uint8Array(0)) as Uint8Array;
+
 function opcodeName(cdb: Uint8Array): string {
   return `SCSI command 0x${(cdb[0] ?? 0).toString(16).padStart(2, '0')}`;
 }
@@ -256,6 +269,8 @@ export class ScsiRing implements AsyncDisposable {
   #waiting = false;
   #unrung = 0;
   #doorbellQueued = false;
+  /** The doorbell as a microtask, bound once (no closure per batch). */
+  readonly #doorbellTask = (): void => this.#ringDoorbell();
   #refed = false;
   #unrefQueued = false;
   #userRef = true;
@@ -545,7 +560,7 @@ export class ScsiRing implements AsyncDisposable {
     this.#unrung++;
     if (!this.#doorbellQueued) {
       this.#doorbellQueued = true;
-      queueMicrotask(() => this.#ringDoorbell());
+      queueMicrotask(this.#doorbellTask);
     }
   }
 
@@ -625,7 +640,7 @@ export class ScsiRing implements AsyncDisposable {
           doutResid: view.getInt32(base + RING.cqeDoutResid, true),
           sense:
             senseLength === 0
-              ? new Uint8Array(0)
+              ? NO_SENSE
               : this.#u8.slice(base + RING.cqeSense, base + RING.cqeSense + senseLength),
           durationUs: view.getUint32(base + RING.cqeDurationUs, true),
           info: view.getUint32(base + RING.cqeInfo, true),
@@ -700,6 +715,12 @@ export class ScsiRing implements AsyncDisposable {
   }
 }
 
+function flag(field: string, value: boolean | undefined, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new InvalidFieldError(field, 'must be a boolean', value);
+  return value;
+}
+
 function sizing(options: RingOptions) {
   const queueDepth = integer('options.queueDepth', options.queueDepth, 1, 256, 16);
   return {
@@ -717,6 +738,7 @@ function sizing(options: RingOptions) {
     spinMicros: integer('options.spinMicros', options.spinMicros, 0, 10_000, 0),
     mmapSlots: integer('options.mmapSlots', options.mmapSlots, 0, 64, 0),
     loopReapDepth: integer('options.loopReapDepth', options.loopReapDepth, 0, 256, queueDepth),
+    timing: flag('options.timing', options.timing, true),
   };
 }
 

@@ -290,6 +290,7 @@ NativeRing::NativeRing(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Native
     config.spin_us = NumberField(spec, "spinMicros", 0, 10000);
     config.mmap_slots = NumberField(spec, "mmapSlots", 0, 64);
     config.loop_reap_depth = NumberField(spec, "loopReapDepth", 0, 256);
+    config.timing = spec.Get("timing").ToBoolean().Value();
     if (config.mmap_slots > 0 && config.buffer_size == 0) {
       throw InvalidField(env, "options.bufferSize", "must be > 0 with mmap-ed slots (it is their reserve size)", 0);
     }

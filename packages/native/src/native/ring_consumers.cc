@@ -81,6 +81,9 @@ int Validate(const RingCore& core, const SqeCopy& e) {
   return 0;
 }
 
+/** A kernel duration in milliseconds as the completion's microseconds (saturating). */
+uint32_t MsToUs(uint32_t ms) { return ms >= UINT32_MAX / 1000 ? UINT32_MAX : ms * 1000; }
+
 bool IsMmapSlot(const RingCore& core, const SqeCopy& e) {
   return e.direction != ring::kDirNone && e.buffer_index >= core.config().buffer_count;
 }
@@ -352,7 +355,7 @@ class SgConsumer : public RingConsumer {
 
   void Write(int fd_index, const std::vector<int>& slots) {
     const int fd = fds_[fd_index];
-    const uint64_t now = NowNs();
+    const uint64_t now = core_->config().timing ? NowNs() : 0;
     for (int slot_index : slots) slots_[slot_index].start_ns = now;
     size_t written = 0;
     int single_error = 0;
@@ -411,7 +414,7 @@ class SgConsumer : public RingConsumer {
         continue;
       }
       const int count = static_cast<int>(static_cast<size_t>(n) / sizeof(sg_io_hdr));
-      const uint64_t now = NowNs();
+      const uint64_t now = core_->config().timing && count > 0 ? NowNs() : 0;
       for (int i = 0; i < count; i++) Complete(replies_[i], now);
       found += count;
     }
@@ -433,7 +436,9 @@ class SgConsumer : public RingConsumer {
     if (s.entry.direction == ring::kDirToDevice) c.dout_resid = reply.resid;
     c.sense_length = reply.sb_len_wr <= ring::kSenseBytes ? reply.sb_len_wr : ring::kSenseBytes;
     std::memcpy(c.sense, s.sense, c.sense_length);
-    c.duration_us = static_cast<uint32_t>((now - s.start_ns) / 1000);
+    // Without the consumer's clock: the kernel's own, in milliseconds (sg_rq_end_io sets
+    // sg_io_hdr.duration from jiffies, drivers/scsi/sg.c).
+    c.duration_us = core_->config().timing ? static_cast<uint32_t>((now - s.start_ns) / 1000) : MsToUs(reply.duration);
     c.info = reply.info;
     done_.push_back(c);
     Release(slot_index);
@@ -769,7 +774,8 @@ class BsgConsumer : public RingConsumer {
     }
     v4.timeout = e.timeout_ms;
     v4.flags = (e.flags & ring::kFlagQueueAtTail) ? BSG_FLAG_Q_AT_TAIL : 0;
-    const uint64_t start = NowNs();
+    const bool timing = core_->config().timing;
+    const uint64_t start = timing ? NowNs() : 0;
     core_->Count(ring::kStatIoctlCalls);
     core_->Count(ring::kStatSubmitted);
     int rc;
@@ -782,7 +788,9 @@ class BsgConsumer : public RingConsumer {
     c.producer = e.producer;
     c.tag = e.tag;
     c.error = error;
-    c.duration_us = static_cast<uint32_t>((NowNs() - start) / 1000);
+    // Without the consumer's clock: the kernel's, in milliseconds (scsi_bsg_sg_io_fn sets
+    // sg_io_v4.duration from jiffies, drivers/scsi/scsi_bsg.c).
+    c.duration_us = timing ? static_cast<uint32_t>((NowNs() - start) / 1000) : MsToUs(v4.duration);
     if (error == 0) {
       c.device_status = v4.device_status;
       c.transport_status = v4.transport_status;

@@ -84,6 +84,7 @@ struct RingConfig {
   uint32_t spin_us = 0;      // sg: how long the consumer polls the SQ before sleeping
   uint32_t mmap_slots = 0;   // sg: fds whose reserved buffer is mmap-ed and registered after the others
   uint32_t loop_reap_depth = 0;  // sg: at most this many commands in the kernel are reaped by their JS thread's loop
+  bool timing = true;  // durations from the consumer's clock (two reads per batch), else the kernel's (ms)
 };
 
 /**
