@@ -131,20 +131,22 @@ function ringPath(
     bytes: BYTES,
     async run(windowMs) {
       const before = ring.stats();
-      // QD1 runs in the promise path's own loop (timeLoop), so both pay the same harness.
+      // One request per lane, its CDB's LBA rewritten in place (the ring copies the CDB at submit),
+      // as the promise path reuses its prepared command; QD1 runs in the promise path's own loop
+      // (timeLoop), so both pay the same harness.
+      const requests = Array.from({ length: depth }, (_, lane) => ({
+        cdb: read10(0),
+        dataIn: { buffer: lane, length: BYTES },
+      }));
+      const lbas = requests.map((q) => new DataView(q.cdb.buffer));
+      const step = (lane: number) => {
+        (lbas[lane] as DataView).setUint32(2, next());
+        return ring.submit(requests[lane] as (typeof requests)[number]);
+      };
       const r =
         depth === 1
-          ? await timeLoop(
-              windowMs,
-              () =>
-                ring.submit({
-                  cdb: read10(next()),
-                  dataIn: { buffer: 0, length: BYTES },
-                }) as Promise<unknown> as Promise<void>,
-            )
-          : await timeLanes(windowMs, depth, (lane) =>
-              ring.submit({ cdb: read10(next()), dataIn: { buffer: lane, length: BYTES } }),
-            );
+          ? await timeLoop(windowMs, () => step(0) as Promise<unknown> as Promise<void>)
+          : await timeLanes(windowMs, depth, step);
       add(before, ring.stats());
       return r;
     },

@@ -184,12 +184,13 @@ interface Pending {
 }
 
 interface Waiter {
-  request: RingRequest;
   encoded: Encoded;
   pending: Pending;
 }
 
 interface Encoded {
+  /** The CDB as read once from the request (a getter is not read twice). */
+  cdb: Uint8Array;
   direction: number;
   buffer: number;
   offset: number;
@@ -203,6 +204,14 @@ interface Encoded {
 
 /** The sense of every completion without sense data: zero-length, so nothing in it can change. */
 const NO_SENSE = Object.freeze(new Uint8Array(0)) as Uint8Array;
+
+/** Field names of the data range, built once (not per command). */
+const DATA_IN_FIELDS = { buffer: 'dataIn.buffer', offset: 'dataIn.offset', length: 'dataIn.length' } as const;
+const DATA_OUT_FIELDS = {
+  buffer: 'dataOut.buffer',
+  offset: 'dataOut.offset',
+  length: 'dataOut.length',
+} as const;
 
 function opcodeName(cdb: Uint8Array): string {
   return `SCSI command 0x${(cdb[0] ?? 0).toString(16).padStart(2, '0')}`;
@@ -269,6 +278,19 @@ export class ScsiRing implements AsyncDisposable {
   #waiting = false;
   #unrung = 0;
   #doorbellQueued = false;
+  /** Where submit() encodes a request that is published at once (copied only when it must wait). */
+  readonly #scratch: Encoded = {
+    cdb: NO_SENSE,
+    direction: 0,
+    buffer: 0,
+    offset: 0,
+    length: 0,
+    timeout: 0,
+    sense: 0,
+    tag: 0n,
+    attribute: 0,
+    flags: 0,
+  };
   /** The doorbell as a microtask, bound once (no closure per batch). */
   readonly #doorbellTask = (): void => this.#ringDoorbell();
   #refed = false;
@@ -374,7 +396,7 @@ export class ScsiRing implements AsyncDisposable {
     try {
       if (this.#closing || Atomics.load(this.#i32, RING.offClosing >> 2) !== 0)
         throw OsError.fromErrno(9, 'submit', this.path);
-      encoded = this.#encode(request);
+      encoded = this.#encode(request, this.#scratch);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -397,9 +419,9 @@ export class ScsiRing implements AsyncDisposable {
         cdb0: request.cdb[0] ?? 0,
       };
       if (this.#waiters.length === 0 && this.#takeCredit()) {
-        this.#publish(request, encoded, pending);
+        this.#publish(encoded, pending);
       } else {
-        this.#wait({ request, encoded, pending });
+        this.#wait({ encoded: { ...encoded }, pending });
       }
       if (request.signal !== undefined) {
         const signal = request.signal;
@@ -464,7 +486,8 @@ export class ScsiRing implements AsyncDisposable {
     return this.close();
   }
 
-  #encode(request: RingRequest): Encoded {
+  /** Validates `request` into `out` (the thread's scratch on the fast path: no allocation per command). */
+  #encode(request: RingRequest, out: Encoded): Encoded {
     const { cdb } = request;
     if (!(cdb instanceof Uint8Array)) throw new InvalidFieldError('cdb', 'must be a Uint8Array', cdb);
     if (cdb.length < 6 || cdb.length > RING.maxCdb)
@@ -476,42 +499,42 @@ export class ScsiRing implements AsyncDisposable {
         request.dataOut,
       );
     const data = request.dataIn ?? request.dataOut;
-    const field = request.dataIn !== undefined ? 'dataIn' : 'dataOut';
+    const field = request.dataIn !== undefined ? DATA_IN_FIELDS : DATA_OUT_FIELDS;
     let buffer = 0;
     let offset = 0;
     let length = 0;
     if (data !== undefined) {
-      buffer = integer(`${field}.buffer`, data.buffer, 0, this.bufferCount + this.mmapSlots - 1, data.buffer);
-      offset = integer(`${field}.offset`, data.offset, 0, this.bufferSize - 1, 0);
+      buffer = integer(field.buffer, data.buffer, 0, this.bufferCount + this.mmapSlots - 1, data.buffer);
+      offset = integer(field.offset, data.offset, 0, this.bufferSize - 1, 0);
       if (buffer >= this.bufferCount && offset !== 0)
         throw new InvalidFieldError(
-          `${field}.offset`,
+          field.offset,
           'must be 0 in an mmap-ed slot: mmap IO moves data through the reserve from its start (sg_mmap, sg_start_req)',
           offset,
         );
-      length = integer(`${field}.length`, data.length, 1, this.bufferSize - offset, data.length);
+      length = integer(field.length, data.length, 1, this.bufferSize - offset, data.length);
     }
     const tag = request.tag ?? 0n;
     if (typeof tag !== 'bigint' || tag < 0n || tag > 0xffff_ffff_ffff_ffffn)
       throw new InvalidFieldError('tag', 'must be a bigint in 0..2^64-1', tag);
-    return {
-      direction:
-        request.dataIn !== undefined
-          ? RING_DIRECTION.in
-          : request.dataOut !== undefined
-            ? RING_DIRECTION.out
-            : 0,
-      buffer,
-      offset,
-      length,
-      timeout: integer('timeout', request.timeout, 1, 0xffff_ffff, 60_000),
-      sense: integer('senseLength', request.senseLength, 0, RING.senseBytes, RING.senseBytes),
-      tag,
-      attribute: integer('attribute', request.attribute, 0, 255, 0),
-      flags:
-        (request.directIo === true ? RING_FLAG.directIo : 0) |
-        (request.queueAtTail === true ? RING_FLAG.queueAtTail : 0),
-    };
+    out.cdb = cdb;
+    out.direction =
+      request.dataIn !== undefined
+        ? RING_DIRECTION.in
+        : request.dataOut !== undefined
+          ? RING_DIRECTION.out
+          : 0;
+    out.buffer = buffer;
+    out.offset = offset;
+    out.length = length;
+    out.timeout = integer('timeout', request.timeout, 1, 0xffff_ffff, 60_000);
+    out.sense = integer('senseLength', request.senseLength, 0, RING.senseBytes, RING.senseBytes);
+    out.tag = tag;
+    out.attribute = integer('attribute', request.attribute, 0, 255, 0);
+    out.flags =
+      (request.directIo === true ? RING_FLAG.directIo : 0) |
+      (request.queueAtTail === true ? RING_FLAG.queueAtTail : 0);
+    return out;
   }
 
   #what(pending: Pending): string {
@@ -534,7 +557,7 @@ export class ScsiRing implements AsyncDisposable {
    * which worker.terminate() could stop this thread with a claimed, unpublished slot
    * (which would stall the consumer at that position).
    */
-  #publish(request: RingRequest, e: Encoded, pending: Pending): void {
+  #publish(e: Encoded, pending: Pending): void {
     const id = this.#freeIds.pop() as number;
     this.#pending[id] = pending;
     if (this.#inFlight++ === 0) this.#setRef(true);
@@ -543,7 +566,7 @@ export class ScsiRing implements AsyncDisposable {
     const base = RING.offSq + (pos & this.#mask) * RING.sqeSize;
     view.setUint32(base + RING.sqeUserData, id, true);
     view.setUint32(base + RING.sqeUserData + 4, this.#producer, true);
-    view.setUint8(base + RING.sqeCdbLength, request.cdb.length);
+    view.setUint8(base + RING.sqeCdbLength, e.cdb.length);
     view.setUint8(base + RING.sqeDirection, e.direction);
     view.setUint8(base + RING.sqeAttribute, e.attribute);
     view.setUint8(base + RING.sqeProducer, this.#producer);
@@ -554,7 +577,7 @@ export class ScsiRing implements AsyncDisposable {
     view.setBigUint64(base + RING.sqeTag, e.tag, true);
     view.setUint16(base + RING.sqeMaxSense, e.sense, true);
     view.setUint16(base + RING.sqeFlags, e.flags, true);
-    this.#u8.set(request.cdb, base + RING.sqeCdb);
+    this.#u8.set(e.cdb, base + RING.sqeCdb);
     Atomics.store(this.#i32, base >> 2, pos);
     pending.pos = pos;
     this.#unrung++;
@@ -599,7 +622,7 @@ export class ScsiRing implements AsyncDisposable {
     }
     while (this.#waiters.length > 0 && this.#takeCredit()) {
       const w = this.#waiters.shift() as Waiter;
-      this.#publish(w.request, w.encoded, w.pending);
+      this.#publish(w.encoded, w.pending);
     }
     if (this.#waiters.length === 0) this.#setWaiting(false);
   }

@@ -380,7 +380,7 @@ describe('sg ring: reaping moves between the JS thread’s loop and the consumer
         const ring = attachRing(workerData.share);
         let bad = 0, done = 0;
         const lane = async (l) => {
-          for (let i = l; i < 60; i += 2) {
+          for (let i = l; i < 40; i += 2) {
             const buffer = 16 + l, view = ring.buffer(buffer), lba = workerData.lba0 + i * 8;
             for (let b = 0; b < 4096; b++) view[b] = (i * 29 + b) & 0xff;
             const wc = new Uint8Array(10); wc[0] = 0x2a; new DataView(wc.buffer).setUint32(2, lba); wc[8] = 8;
@@ -399,13 +399,13 @@ describe('sg ring: reaping moves between the JS thread’s loop and the consumer
       })().catch((e) => parentPort.postMessage({ error: String(e && e.stack || e) }));`;
     let mainCommands = 0;
     try {
-      const sizes = [1, 1, 1, 2, 3, 16, 1, 4, 8, 1, 2, 12, 1, 1, 5, 16, 3, 1];
+      const sizes = [1, 1, 2, 16, 1, 4, 12, 1, 3];
       const phase = async (round: number, withWorker: boolean) => {
         let worker: Promise<{ bad?: number; done?: number; error?: string }> | undefined;
         if (withWorker) {
           const w = new Worker(workerSource, {
             eval: true,
-            workerData: { dist, share: ring.share(), lba0: LBA0 + 120_000 + round * 1000 },
+            workerData: { dist, share: ring.share(), lba0: LBA0 + 66_000 + round * 1000 }, // 64 MiB disk: LBA < 131072
           });
           worker = new Promise((resolve, reject) => {
             w.once('message', (m) => {
@@ -416,7 +416,7 @@ describe('sg ring: reaping moves between the JS thread’s loop and the consumer
           });
         }
         for (const [k, size] of sizes.entries()) {
-          const lbas = randomLbas(size, 1 + round * 100 + k, 2048).map((lba) => lba + 60_000);
+          const lbas = randomLbas(size, 1 + round * 100 + k, 512).map((lba) => lba + 60_000); // LBA 100000..104095
           const seeds = lbas.map((_, i) => round * 7919 + k * 31 + i);
           for (const [i] of lbas.entries()) ring.buffer(i).set(pattern(4096, seeds[i] as number));
           const writes = await Promise.all(
@@ -439,15 +439,18 @@ describe('sg ring: reaping moves between the JS thread’s loop and the consumer
             ),
           );
           reads.forEach(good);
-          for (const [i] of lbas.entries()) expect(ring.buffer(i)).toEqual(pattern(4096, seeds[i] as number));
+          for (const [i] of lbas.entries()) {
+            // Buffer.equals, not a deep toEqual of 4 KiB: the guest is emulated.
+            expect(Buffer.from(ring.buffer(i)).equals(pattern(4096, seeds[i] as number))).toBe(true);
+          }
           mainCommands += 2 * size;
         }
         if (worker !== undefined) {
           const r = await worker;
           expect(r.error).toBeUndefined();
           expect(r.bad).toBe(0);
-          expect(r.done).toBe(60);
-          return 60;
+          expect(r.done).toBe(80); // 40 writes + 40 reads
+          return 80;
         }
         return 0;
       };
