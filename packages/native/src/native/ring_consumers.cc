@@ -470,6 +470,10 @@ class SgConsumer : public RingConsumer {
   bool PrepareSleep() {
     int32_t* sleeping = core_->Word(ring::kOffSleeping);
     const bool can_take = !free_.empty() && (has_held_ ? Route(held_) >= 0 : PickFd() >= 0);
+    // A loop reaper watches the fds from its own thread while it may: this thread then sleeps
+    // on the doorbell only, so a reply wakes one thread, the one that will use it.
+    const bool loop_reaps = reaper_ >= 0 && (in_flight() == 0 || LoopMayReap(reaper_));
+    if (!loop_reaps && in_flight() > 0) reaper_ = -1;  // the loop reaper's poll stops at its next callback
     const uint32_t spin_us = core_->config().spin_us;
     if (can_take && spin_us > 0) {
       const uint64_t until = NowNs() + static_cast<uint64_t>(spin_us) * 1000;
@@ -479,9 +483,13 @@ class SgConsumer : public RingConsumer {
       } while (NowNs() < until && !stop_.load(std::memory_order_relaxed));
     }
     // Dekker with the doorbell: flag first, then re-check the SQ (both sequentially consistent).
-    if (can_take) {
+    // With a loop reaper the flag is raised even when no slot is free: this thread no longer
+    // wakes on replies, so only doorbells (inline submissions) and the reaper's own submissions
+    // after each reap move the SQ; without the flag, an entry published after the reaper's last
+    // reap would wait for nobody. No slot free and a loop reaper: its next reap frees one.
+    if (can_take || loop_reaps) {
       __atomic_store_n(sleeping, 1, __ATOMIC_SEQ_CST);
-      if (core_->SqReady() || (stop_.load(std::memory_order_seq_cst) && core_->Drained())) {
+      if ((can_take && core_->SqReady()) || (stop_.load(std::memory_order_seq_cst) && core_->Drained())) {
         __atomic_store_n(sleeping, 0, __ATOMIC_SEQ_CST);
         return false;
       }
@@ -489,10 +497,7 @@ class SgConsumer : public RingConsumer {
     pollfds_.clear();
     poll_fd_index_.clear();
     pollfds_.push_back({event_fd_, POLLIN, 0});
-    // A loop reaper watches the fds from its own thread while it may: this thread then sleeps
-    // on the doorbell only, so a reply wakes one thread, the one that will use it.
-    if (reaper_ >= 0 && (in_flight() == 0 || LoopMayReap(reaper_))) return true;
-    if (in_flight() > 0) reaper_ = -1;  // the loop reaper's poll stops at its next callback
+    if (loop_reaps) return true;
     for (size_t f = 0; f < fds_.size(); f++) {
       if (fd_inflight_[f] > 0) {
         pollfds_.push_back({fds_[f], POLLIN, 0});
