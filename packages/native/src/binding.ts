@@ -205,6 +205,10 @@ export interface NativeRingSpec {
   spinMicros: number;
   /** sg: mmap-ed reserve slots. */
   mmapSlots: number;
+  /** sg: most commands in the kernel that the submitting thread's loop reaps (0: never). */
+  loopReapDepth: number;
+  /** Durations from the consumer's clock (else the kernel's, in ms). */
+  timing: boolean;
 }
 
 /** One JS thread's attachment to a ring (`src/native/ring_binding.cc`). */

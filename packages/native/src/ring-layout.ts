@@ -81,6 +81,7 @@ export const RING_STAT_NAMES = [
   'jsWakeups',
   'batches',
   'inlineDoorbells',
+  'loopReaps',
 ] as const;
 
 /** Byte offset of producer `p`'s completion queue. @internal */

@@ -46,6 +46,21 @@ export interface RingOptions {
    * Spinning saves the doorbell's wake-up at QD1 at the price of a busy core.
    */
   spinMicros?: number;
+  /**
+   * sg only: with at most this many commands in the kernel, all from one JS thread, that
+   * thread's own event loop reaps them (a uv_poll on the sg fds) instead of the consumer
+   * thread, so a completion costs no cross-thread wake-up — the plain promise path's cost.
+   * Above it (or with several threads' commands in the kernel) the consumer thread reaps,
+   * in batches. 0 = always the consumer thread; default: queueDepth (always, for one thread).
+   */
+  loopReapDepth?: number;
+  /**
+   * Whether the consumer times each batch with the monotonic clock for `durationUs` (default
+   * true): two clock reads per batch. With false, `durationUs` is the kernel's own duration
+   * in whole milliseconds (sg_io_hdr.duration, sg_io_v4.duration) — cheaper where a clock read
+   * is a system call (an hpet or acpi_pm clocksource: emulated guests, some VMs).
+   */
+  timing?: boolean;
 }
 
 /** Where a command's data is: a range of a registered buffer. */
@@ -104,7 +119,10 @@ export interface RingCompletion {
   doutResid: number;
   /** Sense data (a copy; empty when none). */
   sense: Uint8Array;
-  /** Microseconds between the consumer's submission and its completion. */
+  /**
+   * Microseconds between the consumer's submission and its completion (with the ring's
+   * `timing` off: the kernel's duration, whole milliseconds).
+   */
   durationUs: number;
   /** SG_INFO_* bits (sg: SG_INFO_DIRECT_IO tells whether direct IO was used). */
   info: number;
@@ -142,6 +160,8 @@ export interface RingStats {
   readonly batches: number;
   /** sg: doorbells that found the consumer asleep and submitted inline, in the calling JS thread. */
   readonly inlineDoorbells: number;
+  /** sg: replies reaped on a JS thread's own event loop (its uv_poll on the sg fds fired). */
+  readonly loopReaps: number;
 }
 
 /** What another thread needs to attach (plain data: send it with postMessage). */
@@ -164,12 +184,13 @@ interface Pending {
 }
 
 interface Waiter {
-  request: RingRequest;
   encoded: Encoded;
   pending: Pending;
 }
 
 interface Encoded {
+  /** The CDB as read once from the request (a getter is not read twice). */
+  cdb: Uint8Array;
   direction: number;
   buffer: number;
   offset: number;
@@ -180,6 +201,17 @@ interface Encoded {
   attribute: number;
   flags: number;
 }
+
+/** The sense of every completion without sense data: zero-length, so nothing in it can change. */
+const NO_SENSE = Object.freeze(new Uint8Array(0)) as Uint8Array;
+
+/** Field names of the data range, built once (not per command). */
+const DATA_IN_FIELDS = { buffer: 'dataIn.buffer', offset: 'dataIn.offset', length: 'dataIn.length' } as const;
+const DATA_OUT_FIELDS = {
+  buffer: 'dataOut.buffer',
+  offset: 'dataOut.offset',
+  length: 'dataOut.length',
+} as const;
 
 function opcodeName(cdb: Uint8Array): string {
   return `SCSI command 0x${(cdb[0] ?? 0).toString(16).padStart(2, '0')}`;
@@ -246,6 +278,21 @@ export class ScsiRing implements AsyncDisposable {
   #waiting = false;
   #unrung = 0;
   #doorbellQueued = false;
+  /** Where submit() encodes a request that is published at once (copied only when it must wait). */
+  readonly #scratch: Encoded = {
+    cdb: NO_SENSE,
+    direction: 0,
+    buffer: 0,
+    offset: 0,
+    length: 0,
+    timeout: 0,
+    sense: 0,
+    tag: 0n,
+    attribute: 0,
+    flags: 0,
+  };
+  /** The doorbell as a microtask, bound once (no closure per batch). */
+  readonly #doorbellTask = (): void => this.#ringDoorbell();
   #refed = false;
   #unrefQueued = false;
   #userRef = true;
@@ -349,7 +396,7 @@ export class ScsiRing implements AsyncDisposable {
     try {
       if (this.#closing || Atomics.load(this.#i32, RING.offClosing >> 2) !== 0)
         throw OsError.fromErrno(9, 'submit', this.path);
-      encoded = this.#encode(request);
+      encoded = this.#encode(request, this.#scratch);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -372,9 +419,9 @@ export class ScsiRing implements AsyncDisposable {
         cdb0: request.cdb[0] ?? 0,
       };
       if (this.#waiters.length === 0 && this.#takeCredit()) {
-        this.#publish(request, encoded, pending);
+        this.#publish(encoded, pending);
       } else {
-        this.#wait({ request, encoded, pending });
+        this.#wait({ encoded: { ...encoded }, pending });
       }
       if (request.signal !== undefined) {
         const signal = request.signal;
@@ -439,7 +486,8 @@ export class ScsiRing implements AsyncDisposable {
     return this.close();
   }
 
-  #encode(request: RingRequest): Encoded {
+  /** Validates `request` into `out` (the thread's scratch on the fast path: no allocation per command). */
+  #encode(request: RingRequest, out: Encoded): Encoded {
     const { cdb } = request;
     if (!(cdb instanceof Uint8Array)) throw new InvalidFieldError('cdb', 'must be a Uint8Array', cdb);
     if (cdb.length < 6 || cdb.length > RING.maxCdb)
@@ -451,42 +499,42 @@ export class ScsiRing implements AsyncDisposable {
         request.dataOut,
       );
     const data = request.dataIn ?? request.dataOut;
-    const field = request.dataIn !== undefined ? 'dataIn' : 'dataOut';
+    const field = request.dataIn !== undefined ? DATA_IN_FIELDS : DATA_OUT_FIELDS;
     let buffer = 0;
     let offset = 0;
     let length = 0;
     if (data !== undefined) {
-      buffer = integer(`${field}.buffer`, data.buffer, 0, this.bufferCount + this.mmapSlots - 1, data.buffer);
-      offset = integer(`${field}.offset`, data.offset, 0, this.bufferSize - 1, 0);
+      buffer = integer(field.buffer, data.buffer, 0, this.bufferCount + this.mmapSlots - 1, data.buffer);
+      offset = integer(field.offset, data.offset, 0, this.bufferSize - 1, 0);
       if (buffer >= this.bufferCount && offset !== 0)
         throw new InvalidFieldError(
-          `${field}.offset`,
+          field.offset,
           'must be 0 in an mmap-ed slot: mmap IO moves data through the reserve from its start (sg_mmap, sg_start_req)',
           offset,
         );
-      length = integer(`${field}.length`, data.length, 1, this.bufferSize - offset, data.length);
+      length = integer(field.length, data.length, 1, this.bufferSize - offset, data.length);
     }
     const tag = request.tag ?? 0n;
     if (typeof tag !== 'bigint' || tag < 0n || tag > 0xffff_ffff_ffff_ffffn)
       throw new InvalidFieldError('tag', 'must be a bigint in 0..2^64-1', tag);
-    return {
-      direction:
-        request.dataIn !== undefined
-          ? RING_DIRECTION.in
-          : request.dataOut !== undefined
-            ? RING_DIRECTION.out
-            : 0,
-      buffer,
-      offset,
-      length,
-      timeout: integer('timeout', request.timeout, 1, 0xffff_ffff, 60_000),
-      sense: integer('senseLength', request.senseLength, 0, RING.senseBytes, RING.senseBytes),
-      tag,
-      attribute: integer('attribute', request.attribute, 0, 255, 0),
-      flags:
-        (request.directIo === true ? RING_FLAG.directIo : 0) |
-        (request.queueAtTail === true ? RING_FLAG.queueAtTail : 0),
-    };
+    out.cdb = cdb;
+    out.direction =
+      request.dataIn !== undefined
+        ? RING_DIRECTION.in
+        : request.dataOut !== undefined
+          ? RING_DIRECTION.out
+          : 0;
+    out.buffer = buffer;
+    out.offset = offset;
+    out.length = length;
+    out.timeout = integer('timeout', request.timeout, 1, 0xffff_ffff, 60_000);
+    out.sense = integer('senseLength', request.senseLength, 0, RING.senseBytes, RING.senseBytes);
+    out.tag = tag;
+    out.attribute = integer('attribute', request.attribute, 0, 255, 0);
+    out.flags =
+      (request.directIo === true ? RING_FLAG.directIo : 0) |
+      (request.queueAtTail === true ? RING_FLAG.queueAtTail : 0);
+    return out;
   }
 
   #what(pending: Pending): string {
@@ -509,7 +557,7 @@ export class ScsiRing implements AsyncDisposable {
    * which worker.terminate() could stop this thread with a claimed, unpublished slot
    * (which would stall the consumer at that position).
    */
-  #publish(request: RingRequest, e: Encoded, pending: Pending): void {
+  #publish(e: Encoded, pending: Pending): void {
     const id = this.#freeIds.pop() as number;
     this.#pending[id] = pending;
     if (this.#inFlight++ === 0) this.#setRef(true);
@@ -518,7 +566,7 @@ export class ScsiRing implements AsyncDisposable {
     const base = RING.offSq + (pos & this.#mask) * RING.sqeSize;
     view.setUint32(base + RING.sqeUserData, id, true);
     view.setUint32(base + RING.sqeUserData + 4, this.#producer, true);
-    view.setUint8(base + RING.sqeCdbLength, request.cdb.length);
+    view.setUint8(base + RING.sqeCdbLength, e.cdb.length);
     view.setUint8(base + RING.sqeDirection, e.direction);
     view.setUint8(base + RING.sqeAttribute, e.attribute);
     view.setUint8(base + RING.sqeProducer, this.#producer);
@@ -529,13 +577,13 @@ export class ScsiRing implements AsyncDisposable {
     view.setBigUint64(base + RING.sqeTag, e.tag, true);
     view.setUint16(base + RING.sqeMaxSense, e.sense, true);
     view.setUint16(base + RING.sqeFlags, e.flags, true);
-    this.#u8.set(request.cdb, base + RING.sqeCdb);
+    this.#u8.set(e.cdb, base + RING.sqeCdb);
     Atomics.store(this.#i32, base >> 2, pos);
     pending.pos = pos;
     this.#unrung++;
     if (!this.#doorbellQueued) {
       this.#doorbellQueued = true;
-      queueMicrotask(() => this.#ringDoorbell());
+      queueMicrotask(this.#doorbellTask);
     }
   }
 
@@ -574,7 +622,7 @@ export class ScsiRing implements AsyncDisposable {
     }
     while (this.#waiters.length > 0 && this.#takeCredit()) {
       const w = this.#waiters.shift() as Waiter;
-      this.#publish(w.request, w.encoded, w.pending);
+      this.#publish(w.encoded, w.pending);
     }
     if (this.#waiters.length === 0) this.#setWaiting(false);
   }
@@ -615,7 +663,7 @@ export class ScsiRing implements AsyncDisposable {
           doutResid: view.getInt32(base + RING.cqeDoutResid, true),
           sense:
             senseLength === 0
-              ? new Uint8Array(0)
+              ? NO_SENSE
               : this.#u8.slice(base + RING.cqeSense, base + RING.cqeSense + senseLength),
           durationUs: view.getUint32(base + RING.cqeDurationUs, true),
           info: view.getUint32(base + RING.cqeInfo, true),
@@ -690,6 +738,12 @@ export class ScsiRing implements AsyncDisposable {
   }
 }
 
+function flag(field: string, value: boolean | undefined, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new InvalidFieldError(field, 'must be a boolean', value);
+  return value;
+}
+
 function sizing(options: RingOptions) {
   const queueDepth = integer('options.queueDepth', options.queueDepth, 1, 256, 16);
   return {
@@ -706,6 +760,8 @@ function sizing(options: RingOptions) {
     producers: integer('options.producers', options.producers, 1, RING.maxProducers, 8),
     spinMicros: integer('options.spinMicros', options.spinMicros, 0, 10_000, 0),
     mmapSlots: integer('options.mmapSlots', options.mmapSlots, 0, 64, 0),
+    loopReapDepth: integer('options.loopReapDepth', options.loopReapDepth, 0, 256, queueDepth),
+    timing: flag('options.timing', options.timing, true),
   };
 }
 

@@ -357,3 +357,114 @@ describe.each([
     }
   }, 120_000);
 });
+
+describe('sg ring: reaping moves between the JS thread’s loop and the consumer thread', () => {
+  beforeAll(() => setLatency({ ndelay: 200_000 })); // 200 us: replies come after the inline readv
+  afterAll(() => setLatency({ delay: 0 }));
+
+  it('every completion exactly once, with its data, while a worker’s commands force hand-overs', async () => {
+    // loopReapDepth 4: bursts of 1..4 of this thread's commands are reaped by its loop, larger ones
+    // and any mix with the worker's by the consumer thread.
+    const ring = openRing(labNodes.sg, {
+      queueDepth: 16,
+      entries: 32,
+      bufferCount: 20,
+      bufferSize: 4096,
+      loopReapDepth: 4,
+    });
+    const dist = join(packageRoot, 'dist', 'index.js');
+    const workerSource = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      (async () => {
+        const { attachRing } = await import(workerData.dist);
+        const ring = attachRing(workerData.share);
+        let bad = 0, done = 0;
+        const lane = async (l) => {
+          for (let i = l; i < 40; i += 2) {
+            const buffer = 16 + l, view = ring.buffer(buffer), lba = workerData.lba0 + i * 8;
+            for (let b = 0; b < 4096; b++) view[b] = (i * 29 + b) & 0xff;
+            const wc = new Uint8Array(10); wc[0] = 0x2a; new DataView(wc.buffer).setUint32(2, lba); wc[8] = 8;
+            const c1 = await ring.submit({ cdb: wc, dataOut: { buffer, length: 4096 }, tag: BigInt(i) });
+            view.fill(0);
+            const rc = new Uint8Array(10); rc[0] = 0x28; new DataView(rc.buffer).setUint32(2, lba); rc[8] = 8;
+            const c2 = await ring.submit({ cdb: rc, dataIn: { buffer, length: 4096 }, tag: BigInt(i) + 1000n });
+            if (c1.status !== 0 || c1.tag !== BigInt(i) || c2.status !== 0 || c2.tag !== BigInt(i) + 1000n) bad++;
+            for (let b = 0; b < 4096; b++) if (view[b] !== ((i * 29 + b) & 0xff)) { bad++; break; }
+            done += 2;
+          }
+        };
+        await Promise.all([lane(0), lane(1)]);
+        await ring.close();
+        parentPort.postMessage({ bad, done });
+      })().catch((e) => parentPort.postMessage({ error: String(e && e.stack || e) }));`;
+    let mainCommands = 0;
+    try {
+      const sizes = [1, 1, 2, 16, 1, 4, 12, 1, 3];
+      const phase = async (round: number, withWorker: boolean) => {
+        let worker: Promise<{ bad?: number; done?: number; error?: string }> | undefined;
+        if (withWorker) {
+          const w = new Worker(workerSource, {
+            eval: true,
+            workerData: { dist, share: ring.share(), lba0: LBA0 + 66_000 + round * 1000 }, // 64 MiB disk: LBA < 131072
+          });
+          worker = new Promise((resolve, reject) => {
+            w.once('message', (m) => {
+              void w.terminate();
+              resolve(m);
+            });
+            w.once('error', reject);
+          });
+        }
+        for (const [k, size] of sizes.entries()) {
+          const lbas = randomLbas(size, 1 + round * 100 + k, 512).map((lba) => lba + 60_000); // LBA 100000..104095
+          const seeds = lbas.map((_, i) => round * 7919 + k * 31 + i);
+          for (const [i] of lbas.entries()) ring.buffer(i).set(pattern(4096, seeds[i] as number));
+          const writes = await Promise.all(
+            lbas.map((lba, i) =>
+              ring.submit({
+                cdb: write10Cdb(lba, 8),
+                dataOut: { buffer: i, length: 4096 },
+                tag: BigInt(k * 100 + i),
+              }),
+            ),
+          );
+          for (const [i, c] of writes.entries()) {
+            good(c);
+            expect(c.tag).toBe(BigInt(k * 100 + i));
+          }
+          for (const [i] of lbas.entries()) ring.buffer(i).fill(0);
+          const reads = await Promise.all(
+            lbas.map((lba, i) =>
+              ring.submit({ cdb: read10Cdb(lba, 8), dataIn: { buffer: i, length: 4096 } }),
+            ),
+          );
+          reads.forEach(good);
+          for (const [i] of lbas.entries()) {
+            // Buffer.equals, not a deep toEqual of 4 KiB: the guest is emulated.
+            expect(Buffer.from(ring.buffer(i)).equals(pattern(4096, seeds[i] as number))).toBe(true);
+          }
+          mainCommands += 2 * size;
+        }
+        if (worker !== undefined) {
+          const r = await worker;
+          expect(r.error).toBeUndefined();
+          expect(r.bad).toBe(0);
+          expect(r.done).toBe(80); // 40 writes + 40 reads
+          return 80;
+        }
+        return 0;
+      };
+      const before = ring.stats();
+      const workerCommands = (await phase(0, false)) + (await phase(1, true));
+      const stats = ring.stats();
+      // Exactly once: every command handed to the kernel posted one completion, no more.
+      expect(stats.submitted).toBe(mainCommands + workerCommands);
+      expect(stats.completed).toBe(stats.submitted);
+      // Both reapers worked: this thread's loop (small bursts) and the consumer thread (large ones, the worker's).
+      expect(stats.loopReaps - before.loopReaps).toBeGreaterThan(0);
+      expect(stats.consumerWakeups - before.consumerWakeups).toBeGreaterThan(0);
+    } finally {
+      await ring.close();
+    }
+  }, 60_000);
+});

@@ -22,6 +22,8 @@ struct RingPortState {
   bool owner = false;
   bool detached = false;
   uv::HandleStorage* async = nullptr;
+  uv::HandleStorage* poll = nullptr;  // sg: uv_poll on the consumer's loop fd (loop reaping); nullptr if none
+  bool polling = false;
   Napi::FunctionReference on_completions;
   Napi::ObjectReference self;       // strong while attached: callbacks need the object
   Napi::Reference<Napi::ArrayBuffer> control;
@@ -74,11 +76,21 @@ void OnClosed(uv_handle_t* handle) {
   if (cleanup != nullptr) napi_remove_async_cleanup_hook(cleanup);
 }
 
+/** The poll handle's storage only: the state may already be gone (close callbacks run last-closed first). */
+void OnPollClosed(uv_handle_t* handle) { delete reinterpret_cast<uv::HandleStorage*>(handle); }
+
 /** Ends an attachment: no more completions for it, the async handle closes, the state goes. */
 void DetachState(RingPortState* state) {
   if (state->detached) return;
   state->detached = true;
   attached_here.erase(state->core->id());
+  if (state->poll != nullptr) {
+    // uv_close stops the poll at once (uv__poll_stop removes the fd from the loop's epoll set),
+    // before the core and with it the consumer's epoll fd can go.
+    uv_close(reinterpret_cast<uv_handle_t*>(state->poll), OnPollClosed);
+    state->poll = nullptr;
+    state->polling = false;
+  }
   state->core->Detach(state->producer);
   if (state->owner) state->core->Shutdown();
   state->core.reset();
@@ -115,6 +127,52 @@ void OnAsync(uv_async_t* async) {
   } catch (const Napi::Error&) {
     // Only when the environment is terminating (the wrapper's callback never throws).
   }
+}
+
+/** Starts or stops this thread's loop reaping as the consumer answered (RingConsumer::kLoopPoll). */
+void ApplyLoopPoll(RingPortState* state, uint32_t bits);
+
+/**
+ * A reply waits on one of the sg fds and this thread's loop is the reaper: read it here,
+ * on the loop thread, and deliver this thread's completions without any cross-thread
+ * wake-up (the promise path's cost: one wake-up of the loop thread itself).
+ */
+void OnLoopPoll(uv_poll_t* poll, int status, int) {
+  auto* state = static_cast<RingPortState*>(uv::HandleData(poll));
+  if (state == nullptr || state->detached) return;
+  if (status < 0) {
+    // The loop cannot watch the fd: hand the commands to the consumer thread.
+    state->core->LoopGone(state->producer);
+    ApplyLoopPoll(state, 0);
+    return;
+  }
+  const uint32_t bits = state->core->LoopReap(state->producer);
+  ApplyLoopPoll(state, bits);
+  if ((bits & RingConsumer::kReapNow) == 0) return;
+  Napi::Env env(state->env);
+  try {
+    Napi::HandleScope scope(env);
+    state->on_completions.MakeCallback(env.Global(), {Napi::Boolean::New(env, state->core->stopped())},
+                                       Addon::Of(env).async_context());
+  } catch (const Napi::Error&) {
+    // Only when the environment is terminating (the wrapper's callback never throws).
+  }
+}
+
+void ApplyLoopPoll(RingPortState* state, uint32_t bits) {
+  if (state->poll == nullptr || state->detached) return;
+  const bool want = (bits & RingConsumer::kLoopPoll) != 0;
+  if (want == state->polling) return;
+  auto* poll = reinterpret_cast<uv_poll_t*>(state->poll);
+  if (want) {
+    if (uv_poll_start(poll, uv::kReadable, OnLoopPoll) != 0) {
+      state->core->LoopGone(state->producer);
+      return;
+    }
+  } else {
+    uv_poll_stop(poll);
+  }
+  state->polling = want;
 }
 
 void AsyncCleanup(napi_async_cleanup_hook_handle handle, void* arg) {
@@ -231,6 +289,8 @@ NativeRing::NativeRing(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Native
     }
     config.spin_us = NumberField(spec, "spinMicros", 0, 10000);
     config.mmap_slots = NumberField(spec, "mmapSlots", 0, 64);
+    config.loop_reap_depth = NumberField(spec, "loopReapDepth", 0, 256);
+    config.timing = spec.Get("timing").ToBoolean().Value();
     if (config.mmap_slots > 0 && config.buffer_size == 0) {
       throw InvalidField(env, "options.bufferSize", "must be > 0 with mmap-ed slots (it is their reserve size)", 0);
     }
@@ -280,9 +340,22 @@ NativeRing::NativeRing(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Native
     throw OsError(env, -rc, "uv_async_init", core->config().path);
   }
   uv_unref(reinterpret_cast<uv_handle_t*>(state->async));
+  const int loop_fd = core->loop_fd();
+  if (loop_fd >= 0) {
+    state->poll = new uv::HandleStorage();
+    if (uv_poll_init(loop, reinterpret_cast<uv_poll_t*>(state->poll), loop_fd) == 0) {
+      uv::HandleData(state->poll) = state;
+      uv_unref(reinterpret_cast<uv_handle_t*>(state->poll));  // the async handle's ref keeps the loop alive
+    } else {
+      delete state->poll;  // this thread never reaps on its loop; the consumer thread does
+      state->poll = nullptr;
+    }
+  }
   state->producer = core->Attach(reinterpret_cast<uv_async_t*>(state->async));
   if (state->producer < 0) {
     state->detached = true;
+    if (state->poll != nullptr) uv_close(reinterpret_cast<uv_handle_t*>(state->poll), OnPollClosed);
+    state->poll = nullptr;
     state->core.reset();
     if (owner) core->Shutdown();
     uv_close(reinterpret_cast<uv_handle_t*>(state->async), OnClosed);
@@ -333,9 +406,11 @@ Napi::Value NativeRing::MmapBuffer(const Napi::CallbackInfo& info) {
 
 Napi::Value NativeRing::Doorbell(const Napi::CallbackInfo& info) {
   bool reap = false;
-  if (state_ != nullptr) {
+  if (state_ != nullptr && !state_->detached) {
     const uint32_t count = info[0].IsNumber() ? info[0].As<Napi::Number>().Uint32Value() : 1;
-    reap = state_->core->Doorbell(count == 0 ? 1 : count, state_->producer);
+    const uint32_t bits = state_->core->Doorbell(count == 0 ? 1 : count, state_->producer, state_->poll != nullptr);
+    ApplyLoopPoll(state_, bits);
+    reap = (bits & RingConsumer::kReapNow) != 0;
   }
   return Napi::Boolean::New(info.Env(), reap);
 }

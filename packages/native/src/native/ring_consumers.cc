@@ -23,6 +23,7 @@
 #include <scsi/sg.h>
 #include <linux/bsg.h>
 #include <signal.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -80,6 +81,9 @@ int Validate(const RingCore& core, const SqeCopy& e) {
   return 0;
 }
 
+/** A kernel duration in milliseconds as the completion's microseconds (saturating). */
+uint32_t MsToUs(uint32_t ms) { return ms >= UINT32_MAX / 1000 ? UINT32_MAX : ms * 1000; }
+
 bool IsMmapSlot(const RingCore& core, const SqeCopy& e) {
   return e.direction != ring::kDirNone && e.buffer_index >= core.config().buffer_count;
 }
@@ -109,6 +113,7 @@ class SgConsumer : public RingConsumer {
   ~SgConsumer() override {
     for (int fd : fds_) close(fd);
     if (event_fd_ >= 0) close(event_fd_);
+    if (epoll_fd_ >= 0) close(epoll_fd_);
   }
 
   int Start(const char** syscall) override {
@@ -159,6 +164,24 @@ class SgConsumer : public RingConsumer {
       *syscall = "eventfd";
       return errno;
     }
+    // The loop reaper's fd: an epoll set of every sg fd, readable while a reply waits on any of
+    // them (sg_poll reports EPOLLIN while a completed request is unread; a nested epoll is
+    // level-triggered through ep_eventpoll_poll in fs/eventpoll.c, which re-polls its items).
+    epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+    if (epoll_fd_ < 0) {
+      *syscall = "epoll_create1";
+      return errno;
+    }
+    for (size_t f = 0; f < fds_.size(); f++) {
+      epoll_event ev{};
+      ev.events = EPOLLIN;
+      ev.data.u32 = static_cast<uint32_t>(f);
+      if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fds_[f], &ev) < 0) {
+        *syscall = "epoll_ctl";
+        return errno;
+      }
+    }
+    by_producer_.assign(core_->config().producers, 0);
     slots_.resize(depth);
     for (int i = static_cast<int>(depth) - 1; i >= 0; i--) free_.push_back(i);
     *syscall = "pthread_create";
@@ -167,11 +190,22 @@ class SgConsumer : public RingConsumer {
 
   void Wake(uint32_t) override {
     int32_t* sleeping = core_->Word(ring::kOffSleeping);
-    if (__atomic_exchange_n(sleeping, 0, __ATOMIC_SEQ_CST) == 1) {
+    // Stopping: the thread may sleep without the flag (no free slot, a loop reaper busy with
+    // its commands) and must see the last credit come back.
+    if (__atomic_exchange_n(sleeping, 0, __ATOMIC_SEQ_CST) == 1 || stop_.load(std::memory_order_seq_cst)) {
       core_->Count(ring::kStatDoorbells);
-      const uint64_t one = 1;
-      (void)!write(event_fd_, &one, sizeof one);
+      WakeThread();
     }
+  }
+
+  int LoopFd() const override { return epoll_fd_; }
+
+  void ProducerGone(int producer) override {
+    std::lock_guard<std::mutex> lock(work_mutex_);
+    if (reaper_ != producer) return;
+    // Its loop no longer watches the fds: the consumer thread reaps what is in the kernel.
+    reaper_ = -1;
+    WakeThread();
   }
 
   void Stop() override {
@@ -250,7 +284,27 @@ class SgConsumer : public RingConsumer {
 
   void Release(int slot_index) {
     fd_inflight_[slots_[slot_index].fd_index]--;
+    const uint8_t producer = slots_[slot_index].entry.producer;
+    if (producer < by_producer_.size()) by_producer_[producer]--;
     free_.push_back(slot_index);
+  }
+
+  void WakeThread() {
+    const uint64_t one = 1;
+    (void)!write(event_fd_, &one, sizeof one);
+  }
+
+  /**
+   * Whether JS thread `producer`'s loop may reap what is in the kernel: loop reaping is on,
+   * every command in the kernel is that thread's (another thread's completions must not
+   * wait for this thread's loop), and there are few enough of them (beyond loop_reap_depth
+   * the consumer thread's batches are cheaper than one loop wake-up per reply or two).
+   */
+  bool LoopMayReap(int producer) const {
+    if (producer < 0 || static_cast<size_t>(producer) >= by_producer_.size()) return false;
+    const int n = in_flight();
+    return core_->config().loop_reap_depth > 0 && by_producer_[producer] == n &&
+           n <= static_cast<int>(core_->config().loop_reap_depth);
   }
 
   /** Takes entries while slots are free and writes them: one writev per fd. Returns entries taken. */
@@ -289,6 +343,7 @@ class SgConsumer : public RingConsumer {
       free_.pop_back();
       slots_[slot_index].entry = e;
       fd_inflight_[fd_index]++;
+      if (e.producer < by_producer_.size()) by_producer_[e.producer]++;
       Prepare(slot_index, fd_index);
       batch_[fd_index].push_back(slot_index);
     }
@@ -300,7 +355,7 @@ class SgConsumer : public RingConsumer {
 
   void Write(int fd_index, const std::vector<int>& slots) {
     const int fd = fds_[fd_index];
-    const uint64_t now = NowNs();
+    const uint64_t now = core_->config().timing ? NowNs() : 0;
     for (int slot_index : slots) slots_[slot_index].start_ns = now;
     size_t written = 0;
     int single_error = 0;
@@ -359,7 +414,7 @@ class SgConsumer : public RingConsumer {
         continue;
       }
       const int count = static_cast<int>(static_cast<size_t>(n) / sizeof(sg_io_hdr));
-      const uint64_t now = NowNs();
+      const uint64_t now = core_->config().timing && count > 0 ? NowNs() : 0;
       for (int i = 0; i < count; i++) Complete(replies_[i], now);
       found += count;
     }
@@ -381,7 +436,9 @@ class SgConsumer : public RingConsumer {
     if (s.entry.direction == ring::kDirToDevice) c.dout_resid = reply.resid;
     c.sense_length = reply.sb_len_wr <= ring::kSenseBytes ? reply.sb_len_wr : ring::kSenseBytes;
     std::memcpy(c.sense, s.sense, c.sense_length);
-    c.duration_us = static_cast<uint32_t>((now - s.start_ns) / 1000);
+    // Without the consumer's clock: the kernel's own, in milliseconds (sg_rq_end_io sets
+    // sg_io_hdr.duration from jiffies, drivers/scsi/sg.c).
+    c.duration_us = core_->config().timing ? static_cast<uint32_t>((now - s.start_ns) / 1000) : MsToUs(reply.duration);
     c.info = reply.info;
     done_.push_back(c);
     Release(slot_index);
@@ -413,6 +470,10 @@ class SgConsumer : public RingConsumer {
   bool PrepareSleep() {
     int32_t* sleeping = core_->Word(ring::kOffSleeping);
     const bool can_take = !free_.empty() && (has_held_ ? Route(held_) >= 0 : PickFd() >= 0);
+    // A loop reaper watches the fds from its own thread while it may: this thread then sleeps
+    // on the doorbell only, so a reply wakes one thread, the one that will use it.
+    const bool loop_reaps = reaper_ >= 0 && (in_flight() == 0 || LoopMayReap(reaper_));
+    if (!loop_reaps && in_flight() > 0) reaper_ = -1;  // the loop reaper's poll stops at its next callback
     const uint32_t spin_us = core_->config().spin_us;
     if (can_take && spin_us > 0) {
       const uint64_t until = NowNs() + static_cast<uint64_t>(spin_us) * 1000;
@@ -422,9 +483,13 @@ class SgConsumer : public RingConsumer {
       } while (NowNs() < until && !stop_.load(std::memory_order_relaxed));
     }
     // Dekker with the doorbell: flag first, then re-check the SQ (both sequentially consistent).
-    if (can_take) {
+    // With a loop reaper the flag is raised even when no slot is free: this thread no longer
+    // wakes on replies, so only doorbells (inline submissions) and the reaper's own submissions
+    // after each reap move the SQ; without the flag, an entry published after the reaper's last
+    // reap would wait for nobody. No slot free and a loop reaper: its next reap frees one.
+    if (can_take || loop_reaps) {
       __atomic_store_n(sleeping, 1, __ATOMIC_SEQ_CST);
-      if (core_->SqReady() || (stop_.load(std::memory_order_seq_cst) && core_->Drained())) {
+      if ((can_take && core_->SqReady()) || (stop_.load(std::memory_order_seq_cst) && core_->Drained())) {
         __atomic_store_n(sleeping, 0, __ATOMIC_SEQ_CST);
         return false;
       }
@@ -432,6 +497,7 @@ class SgConsumer : public RingConsumer {
     pollfds_.clear();
     poll_fd_index_.clear();
     pollfds_.push_back({event_fd_, POLLIN, 0});
+    if (loop_reaps) return true;
     for (size_t f = 0; f < fds_.size(); f++) {
       if (fd_inflight_[f] > 0) {
         pollfds_.push_back({fds_[f], POLLIN, 0});
@@ -485,9 +551,15 @@ class SgConsumer : public RingConsumer {
    * when this returns true. When the consumer is busy (the lock is taken) it will see the
    * entries itself (the Dekker pair of PrepareSleep).
    */
-  bool Inline(int producer) override {
+  uint32_t Inline(int producer, bool can_loop) override {
     std::unique_lock<std::mutex> lock(work_mutex_, std::try_to_lock);
-    if (!lock.owns_lock()) return false;
+    if (!lock.owns_lock()) {
+      // The lock holder (the consumer thread about to sleep, another JS thread submitting,
+      // a loop reaper) may have looked at the SQ before this entry was published: the
+      // consumer thread takes it.
+      WakeThread();
+      return 0;
+    }
     core_->Count(ring::kStatInlineDoorbells);
     // A device that answers inside write() (scsi_debug delay=0) has its replies ready at once,
     // which frees slots for entries still in the SQ (or the fd a held entry waits for): go round
@@ -498,15 +570,68 @@ class SgConsumer : public RingConsumer {
       if (taken == 0 && found == 0) break;
     }
     const bool mine = Flush(producer);
-    // Whatever is left (commands in the kernel, a held entry, entries still in the SQ) is the
-    // consumer thread's: wake it so it polls those fds and takes the rest.
-    if (in_flight() > 0 || has_held_ || core_->SqReady()) {
-      // Commands still in the kernel: the sleeping consumer must poll their fds.
-      const uint64_t one = 1;
-      (void)!write(event_fd_, &one, sizeof one);
-    }
-    return mine;
+    return (mine ? kReapNow : 0) | HandOver(producer, can_loop);
   }
+
+  /**
+   * The uv_poll of loop reaper `producer` fired, on its own thread: read the replies (the
+   * kernel hands each one to exactly one readv, and every Drain runs under work_mutex_, so
+   * a reply is completed once whichever thread reads it), submit what the SQ holds into
+   * the freed slots, post (the caller's completions without a wake-up).
+   */
+  uint32_t LoopReap(int producer) override {
+    std::lock_guard<std::mutex> lock(work_mutex_);
+    if (reaper_ != producer) return 0;  // the consumer thread took over: stop polling
+    core_->Count(ring::kStatLoopReaps);
+    MarkReadable();
+    for (int round = 0; round < 8; round++) {
+      const int found = Drain();
+      const int taken = Submit();
+      if (taken == 0 && found == 0) break;
+    }
+    const bool mine = Flush(producer);
+    return (mine ? kReapNow : 0) | HandOver(producer, true);
+  }
+
+ private:
+  /** Which fds to read: with several in use, the epoll set says which hold replies (one call, not one readv each). */
+  void MarkReadable() {
+    int busy = 0;
+    for (size_t f = 0; f < fds_.size(); f++) busy += fd_inflight_[f] > 0;
+    if (busy <= 1) {
+      for (size_t f = 0; f < fds_.size(); f++) fd_readable_[f] = fd_inflight_[f] > 0;
+      return;
+    }
+    epoll_event events[32];
+    core_->Count(ring::kStatPollCalls);
+    const int n = epoll_wait(epoll_fd_, events, 32, 0);
+    for (int i = 0; i < n; i++) {
+      const uint32_t f = events[i].data.u32;
+      if (f < fd_readable_.size()) fd_readable_[f] = true;
+    }
+  }
+
+  /**
+   * Under work_mutex_, after an inline submission or a loop reap by `producer`: who reaps what
+   * is left. The caller's loop when it may (LoopMayReap), else the consumer thread, woken
+   * through its eventfd. Returns kLoopPoll while the caller is the reaper.
+   */
+  uint32_t HandOver(int producer, bool can_loop) {
+    const bool leftover = has_held_ || core_->SqReady();
+    if (in_flight() > 0) {
+      if (can_loop && LoopMayReap(producer)) {
+        reaper_ = producer;
+      } else {
+        reaper_ = -1;
+        WakeThread();  // the sleeping consumer polls the fds with commands in flight
+      }
+    } else if (leftover) {
+      WakeThread();  // entries the bounded rounds did not place
+    }
+    return reaper_ == producer ? kLoopPoll : 0;
+  }
+
+ public:
 
  private:
   RingCore* core_;
@@ -518,6 +643,9 @@ class SgConsumer : public RingConsumer {
   std::vector<int> fd_inflight_;
   std::vector<bool> fd_readable_;
   int event_fd_ = -1;
+  int epoll_fd_ = -1;   // every sg fd, EPOLLIN: what a loop reaper's uv_poll watches
+  int reaper_ = -1;     // the JS thread (producer) whose loop reaps, or -1: the consumer thread
+  std::vector<int> by_producer_;  // commands in the kernel per producer
   std::vector<Slot> slots_;
   std::vector<int> free_;
   std::vector<std::vector<int>> batch_;
@@ -651,7 +779,8 @@ class BsgConsumer : public RingConsumer {
     }
     v4.timeout = e.timeout_ms;
     v4.flags = (e.flags & ring::kFlagQueueAtTail) ? BSG_FLAG_Q_AT_TAIL : 0;
-    const uint64_t start = NowNs();
+    const bool timing = core_->config().timing;
+    const uint64_t start = timing ? NowNs() : 0;
     core_->Count(ring::kStatIoctlCalls);
     core_->Count(ring::kStatSubmitted);
     int rc;
@@ -664,7 +793,9 @@ class BsgConsumer : public RingConsumer {
     c.producer = e.producer;
     c.tag = e.tag;
     c.error = error;
-    c.duration_us = static_cast<uint32_t>((NowNs() - start) / 1000);
+    // Without the consumer's clock: the kernel's, in milliseconds (scsi_bsg_sg_io_fn sets
+    // sg_io_v4.duration from jiffies, drivers/scsi/scsi_bsg.c).
+    c.duration_us = timing ? static_cast<uint32_t>((NowNs() - start) / 1000) : MsToUs(v4.duration);
     if (error == 0) {
       c.device_status = v4.device_status;
       c.transport_status = v4.transport_status;

@@ -125,6 +125,7 @@ int RingCore::Attach(uv_async_t* async) {
 }
 
 void RingCore::Detach(int producer) {
+  if (consumer_) consumer_->ProducerGone(producer);
   int32_t unreaped = 0;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -249,14 +250,22 @@ void RingCore::WakeAll() {
   }
 }
 
-bool RingCore::Doorbell(uint32_t count, int producer) {
-  if (!consumer_) return false;
+uint32_t RingCore::Doorbell(uint32_t count, int producer, bool can_loop) {
+  if (!consumer_) return 0;
   // Closing: the consumer may be waiting for the last credit to exit; wake it in any case.
   if (__atomic_load_n(Word(ring::kOffClosing), __ATOMIC_SEQ_CST) != 0) consumer_->Wake(count);
-  if (config_.kind == 1) return consumer_->Inline(producer);
+  if (config_.kind == 1) return consumer_->Inline(producer, can_loop);
   consumer_->Wake(count);
-  return false;
+  return 0;
 }
+
+uint32_t RingCore::LoopReap(int producer) { return consumer_ ? consumer_->LoopReap(producer) : 0; }
+
+void RingCore::LoopGone(int producer) {
+  if (consumer_) consumer_->ProducerGone(producer);
+}
+
+int RingCore::loop_fd() const { return consumer_ ? consumer_->LoopFd() : -1; }
 
 void RingCore::Shutdown() {
   int32_t expected = 0;

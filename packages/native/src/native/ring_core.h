@@ -83,6 +83,8 @@ struct RingConfig {
   uint32_t buffer_size = 0;  // rounded up to pages
   uint32_t spin_us = 0;      // sg: how long the consumer polls the SQ before sleeping
   uint32_t mmap_slots = 0;   // sg: fds whose reserved buffer is mmap-ed and registered after the others
+  uint32_t loop_reap_depth = 0;  // sg: at most this many commands in the kernel are reaped by their JS thread's loop
+  bool timing = true;  // durations from the consumer's clock (two reads per batch), else the kernel's (ms)
 };
 
 /**
@@ -161,9 +163,16 @@ class RingCore : public std::enable_shared_from_this<RingCore> {
   RingConsumer* consumer_for_threads() const { return consumer_.get(); }
   /**
    * Rings the doorbell from JS thread `producer`: the sg consumer submits inline when it
-   * sleeps (true: completions for `producer` are ready to reap now); otherwise wakes it.
+   * sleeps; otherwise wakes it. Returns RingConsumer::kReapNow / kLoopPoll bits.
+   * `can_loop`: the caller has a uv_poll on loop_fd() and may become the loop reaper.
    */
-  bool Doorbell(uint32_t count, int producer);
+  uint32_t Doorbell(uint32_t count, int producer, bool can_loop);
+  /** The uv_poll on loop_fd() of JS thread `producer` fired: reap on that thread (same bits). */
+  uint32_t LoopReap(int producer);
+  /** JS thread `producer` stops reaping on its loop (its poll failed): the consumer thread takes over. */
+  void LoopGone(int producer);
+  /** sg: the fd a JS thread's loop watches to reap on its own thread (-1: none). */
+  int loop_fd() const;
   /**
    * Stops accepting (credits closed) and lets the consumers exit once nothing is left in
    * the SQ or the kernel; `notify` producers' callbacks see `stopped()` afterwards.
@@ -197,12 +206,26 @@ class RingCore : public std::enable_shared_from_this<RingCore> {
 /** A consumer: the threads that move entries from the SQ into the kernel and back. */
 class RingConsumer {
  public:
+  /** Inline()/LoopReap() answer: completions for the caller were posted without a wake-up: reap them now. */
+  static constexpr uint32_t kReapNow = 1;
+  /** Inline()/LoopReap() answer: the caller's loop is the reaper: keep its uv_poll on LoopFd() started. */
+  static constexpr uint32_t kLoopPoll = 2;
+
   virtual ~RingConsumer() = default;
   /** Opens the device and starts the thread(s); 0 or an errno (*syscall names the call). */
   virtual int Start(const char** syscall) = 0;
   virtual void Wake(uint32_t count) = 0;
-  /** A JS thread's doorbell: submit inline if possible; true when completions for `producer` were posted quietly. */
-  virtual bool Inline(int producer) { return false; }
+  /**
+   * A JS thread's doorbell: submit inline if possible (kReapNow / kLoopPoll bits). With `can_loop`
+   * the caller may become the loop reaper of what it left in the kernel.
+   */
+  virtual uint32_t Inline(int producer, bool can_loop) { return 0; }
+  /** The loop reaper's uv_poll fired, on its own thread (kReapNow / kLoopPoll bits). */
+  virtual uint32_t LoopReap(int producer) { return 0; }
+  /** The fd a loop reaper polls (readable while a reply waits on any of the consumer's fds), or -1. */
+  virtual int LoopFd() const { return -1; }
+  /** JS thread `producer` detaches: it can no longer reap on its loop. */
+  virtual void ProducerGone(int producer) {}
   virtual void Stop() = 0;
 };
 

@@ -60,6 +60,7 @@ enum Stat : size_t {
   kStatJsWakeups,         // completion callbacks run on JS threads
   kStatBatches,           // consumer passes that posted >= 1 completion
   kStatInlineDoorbells,   // sg: doorbells that submitted inline in the JS thread (the consumer slept)
+  kStatLoopReaps,         // sg: uv_poll callbacks that reaped on a JS thread's own event loop
   kStatCount = 16,
 };
 
