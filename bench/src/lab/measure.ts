@@ -74,19 +74,25 @@ export async function timeLoop(
   return { commands, seconds: (now - start) / 1000 };
 }
 
-/** `depth` lanes running `step(lane)` concurrently for about `windowMs`: queue depth `depth`. */
+/**
+ * `depth` lanes running `step(lane)` concurrently for about `windowMs`: queue depth `depth`.
+ * Each lane reads the clock once per 16 commands, as {@link timeLoop} does: in the TCG guest
+ * `performance.now()` is a system call that reads the emulated HPET (the guest has no usable
+ * TSC, so no vDSO clock), tens of microseconds that a read per command would charge to the
+ * path measured and not to the C peers.
+ */
 export async function timeDepth(
   windowMs: number,
   depth: number,
-  step: (lane: number) => Promise<void>,
+  step: (lane: number) => Promise<unknown>,
 ): Promise<{ commands: number; seconds: number }> {
   const run = async (until: number): Promise<number> => {
     const counts = await Promise.all(
       Array.from({ length: depth }, async (_, lane) => {
         let n = 0;
         while (performance.now() < until) {
-          await step(lane);
-          n++;
+          for (let i = 0; i < 16; i++) await step(lane);
+          n += 16;
         }
         return n;
       }),

@@ -21,7 +21,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createSgIoV4Header } from '@sgv4/core';
 import { allocateBuffer, openRing, openScsiHandle, type RingStats, type ScsiRing } from '@sgv4/native';
-import { type Contender, type Duel, duel, ROUNDS, timeLoop, WINDOW_MS } from './measure.js';
+import { type Contender, type Duel, duel, ROUNDS, timeDepth, timeLoop, WINDOW_MS } from './measure.js';
 import { fioSg, sgRead } from './peers.js';
 
 const SG = process.env.SGV4_BENCH_SG ?? '/dev/sg0';
@@ -66,37 +66,6 @@ function read10(lba: number): Uint8Array {
 }
 
 type Counters = Record<keyof RingStats, number>;
-
-/**
- * `depth` lanes, each running `step(lane)` back to back for about `windowMs`. Like
- * measure.ts's timeDepth, but each lane reads the clock once per 16 commands (as timeLoop
- * does): in the TCG guest `performance.now()` is a system call that reads the emulated HPET
- * (the guest has no usable TSC), tens of microseconds that a per-command read would charge to
- * the ring and not to fio.
- */
-async function timeLanes(
-  windowMs: number,
-  depth: number,
-  step: (lane: number) => Promise<unknown>,
-): Promise<{ commands: number; seconds: number }> {
-  const run = async (until: number): Promise<number> => {
-    const counts = await Promise.all(
-      Array.from({ length: depth }, async (_, lane) => {
-        let n = 0;
-        while (performance.now() < until) {
-          for (let i = 0; i < 16; i++) await step(lane);
-          n += 16;
-        }
-        return n;
-      }),
-    );
-    return counts.reduce((a, b) => a + b, 0);
-  };
-  await run(performance.now() + 50);
-  const start = performance.now();
-  const commands = await run(start + windowMs);
-  return { commands, seconds: (performance.now() - start) / 1000 };
-}
 
 /** Per command, from the ring's counters over the windows a contender ran. */
 export interface RingPerCommand {
@@ -146,7 +115,7 @@ function ringPath(
       const r =
         depth === 1
           ? await timeLoop(windowMs, () => step(0) as Promise<unknown> as Promise<void>)
-          : await timeLanes(windowMs, depth, step);
+          : await timeDepth(windowMs, depth, step);
       add(before, ring.stats());
       return r;
     },
