@@ -7,6 +7,7 @@
 
 #include <cerrno>
 
+#include "blocked_thread.h"
 #include "sg_io_request.h"
 
 namespace sgv4 {
@@ -28,19 +29,7 @@ bool BlockingPool::Submit(BlockingJob* job, int* err) {
     ready_.notify_one();
     return true;
   }
-  pthread_attr_t attr;
-  pthread_attr_init(&attr);
-  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-  pthread_attr_setstacksize(&attr, 256 * 1024);
-  // Every signal blocked in the new thread: process-directed signals go to threads that
-  // run JavaScript, never to one sitting in SG_IO.
-  sigset_t all, previous;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &previous);
-  pthread_t thread;
-  const int result = pthread_create(&thread, &attr, ThreadMain, this);
-  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
-  pthread_attr_destroy(&attr);
+  const int result = StartBlockedThread(ThreadMain, this);
   if (result == 0) {
     threads_++;
     return true;

@@ -334,17 +334,7 @@ void DeviceHandle::Complete(Request* request) {
   }
   if (request->deferred == nullptr) return;  // a synchronous caller takes it from here
   Napi::Env env = Env();
-  napi_value error = nullptr;
-  if (request->completion_error != 0) {
-    error = OsErrorValue(env, request->completion_error, request->completion_syscall, path_);
-  } else {
-    try {
-      error = request->Deliver(env);
-    } catch (const Napi::Error& e) {
-      error = e.Value();
-    }
-  }
-  stats_.bounced_bytes += request->bounced_bytes();
+  napi_value error = Outcome(env, request);
   napi_deferred deferred = request->deferred;
   request->deferred = nullptr;
   if (error != nullptr) {
@@ -353,6 +343,21 @@ void DeviceHandle::Complete(Request* request) {
     napi_resolve_deferred(env, deferred, env.Undefined());
   }
   Dispose(request);
+}
+
+napi_value DeviceHandle::Outcome(Napi::Env env, Request* request) {
+  napi_value error = nullptr;
+  if (request->completion_error != 0) {
+    error = OsErrorValue(env, request->completion_error, request->completion_syscall, path_);
+  } else {
+    try {
+      error = request->Deliver(env);  // copies bounced data-in back; an error if the views went away
+    } catch (const Napi::Error& e) {
+      error = e.Value();
+    }
+  }
+  stats_.bounced_bytes += request->bounced_bytes();
+  return error;
 }
 
 void DeviceHandle::RejectAborted(Request* request, const std::string& why, napi_value reason) {
@@ -411,17 +416,7 @@ Napi::Value DeviceHandle::StartAsync(Napi::Env env, Request* request, double abo
     Enqueue(request);
   }
   if (request->state == RequestState::Done) {
-    napi_value outcome = nullptr;
-    if (request->completion_error != 0) {
-      outcome = OsErrorValue(env, request->completion_error, request->completion_syscall, path_);
-    } else {
-      try {
-        outcome = request->Deliver(env);
-      } catch (const Napi::Error& e) {
-        outcome = e.Value();
-      }
-    }
-    stats_.bounced_bytes += request->bounced_bytes();
+    napi_value outcome = Outcome(env, request);
     Dispose(request);
     AfterProgress();
     if (outcome == nullptr) return env.Undefined();

@@ -99,6 +99,11 @@ class DeviceHandle : public Napi::ObjectWrap<DeviceHandle> {
   /** Rejects a request that never reached the kernel, or settles an abandoned one's promise early. */
   void RejectAborted(Request* request, const std::string& why, napi_value reason);
   /** The request is finished with: free it, or hand a prepared one back to its command. */
+  /**
+   * The outcome of a completed request, for its promise: an OsError for a failed system call,
+   * an error Deliver() raised, or nullptr for success. Counts its bounced bytes.
+   */
+  napi_value Outcome(Napi::Env env, Request* request);
   void Dispose(Request* request);
   void Unregister(Request* request);
   /** An empty request from the handle's spares (or a new one). */

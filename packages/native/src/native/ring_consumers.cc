@@ -34,6 +34,7 @@
 #include <cstring>
 #include <vector>
 
+#include "blocked_thread.h"
 #include "ring_core.h"
 
 namespace sgv4 {
@@ -44,22 +45,6 @@ namespace {
 constexpr unsigned kSgFlagQAtTail = 0x10;
 /** SG_FLAG_MMAP_IO (include/scsi/sg.h; also missing from glibc's copy). */
 constexpr unsigned kSgFlagMmapIo = 0x4;
-
-/** Starts a detached thread with every signal blocked; 0 or an errno. */
-int StartBlockedThread(void* (*main)(void*), void* arg) {
-  pthread_attr_t attr;
-  pthread_attr_init(&attr);
-  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-  pthread_attr_setstacksize(&attr, 256 * 1024);
-  sigset_t all, previous;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &previous);
-  pthread_t thread;
-  const int result = pthread_create(&thread, &attr, main, arg);
-  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
-  pthread_attr_destroy(&attr);
-  return result;
-}
 
 /**
  * Checks a copied entry against the ring: CDB length 6..32 (sg_new_write allows up to
