@@ -4,6 +4,8 @@
  * rounds so that both see the same (shared, noisy) machine.
  * @module
  */
+import { execFileSync } from 'node:child_process';
+import { cpus } from 'node:os';
 
 /** Window of one round, milliseconds (SGV4_BENCH_WINDOW_MS). */
 export const WINDOW_MS = Number(process.env.SGV4_BENCH_WINDOW_MS ?? 250);
@@ -155,5 +157,25 @@ export async function duel(path: Contender, peer: Contender, by: 'iops' | 'mbPer
     ratio: Number(median(roundRatios).toFixed(3)),
     totalRatio: Number((p[by] / q[by]).toFixed(3)),
     roundRatios,
+  };
+}
+
+/**
+ * The fields every lab suite's results file starts with: what was measured, when, on which
+ * guest kernel and how many CPUs, the guest's load at the start, and how the duels ran.
+ */
+export function labResultHeader(suite: string, description: string, guestLoadAverageAtStart: number[]) {
+  return {
+    suite,
+    description,
+    date: new Date().toISOString(),
+    kernel: execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim(),
+    cpus: cpus().length,
+    guestLoadAverageAtStart,
+    note:
+      'lab guest under TCG emulation on a shared 2-core host; each path alternates with its peer in ' +
+      `${ROUNDS} rounds of ${WINDOW_MS} ms (ABBA); ratio = median of the round ratios; only ratios mean anything`,
+    windowMs: WINDOW_MS,
+    rounds: ROUNDS,
   };
 }

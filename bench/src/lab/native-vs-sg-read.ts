@@ -19,12 +19,20 @@
  * that writable share is set (bench/results/ on the host).
  * @module
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { closeSync, openSync, read, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { AddonPaths } from './addon-paths.js';
-import { type Contender, type Duel, duel, measurement, ROUNDS, timeLoop, WINDOW_MS } from './measure.js';
+import {
+  type Contender,
+  type Duel,
+  duel,
+  labResultHeader,
+  measurement,
+  timeLoop,
+  WINDOW_MS,
+} from './measure.js';
 import { fioSg, sgRead } from './peers.js';
 
 const SG = process.env.SGV4_BENCH_SG ?? '/dev/sg0';
@@ -214,20 +222,13 @@ async function main(): Promise<void> {
     })),
   );
   const result = {
-    suite: 'native-vs-sg-read',
-    description:
+    ...labResultHeader(
+      'native-vs-sg-read',
       "@sgv4/native's paths (sync and promise, one-off and prepared, plain and allocateBuffer memory, QD1 and QD16; " +
-      "sg's write/read queue, bsg SG_IO on addon threads, the mmap-ed reserve) against sg3_utils' sg_read and fio's " +
-      'sg engine, under scsi_debug delay=0 and ndelay=100000 in one boot',
-    date: new Date().toISOString(),
-    kernel: execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim(),
-    cpus: cpus().length,
-    guestLoadAverageAtStart: load,
-    note:
-      'lab guest under TCG emulation on a shared 2-core host; each path alternates with its peer in ' +
-      `${ROUNDS} rounds of ${WINDOW_MS} ms (ABBA); ratio = median of the round ratios; only ratios mean anything`,
-    windowMs: WINDOW_MS,
-    rounds: ROUNDS,
+        "sg's write/read queue, bsg SG_IO on addon threads, the mmap-ed reserve) against sg3_utils' sg_read and fio's " +
+        'sg engine, under scsi_debug delay=0 and ndelay=100000 in one boot',
+      load,
+    ),
     profiles: results.map(({ profile, duels }) => ({
       name: profile.name,
       scsiDebug: { delay: profile.delay, ndelay: profile.ndelay },

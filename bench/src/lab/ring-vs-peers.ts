@@ -1,27 +1,9 @@
-/**
- * The SCSI ring (issue 11) against fio's sg engine, sg3_utils' `sg_read` and this
- * project's plain promise path, in ONE lab boot (`pnpm bench:lab:ring`), under both
- * scsi_debug profiles set at run time: `delay=0` (pure overhead) and `ndelay=100000`
- * (100 us, SSD-like: queue depth matters). 4 KiB random reads at QD 1, 16 and 64.
- *
- * Method: every comparison is a duel (measure.ts): path and peer alternate in short rounds
- * (ABBA) and the ratio is the median of the per-round ratios. The ring's shared counters
- * give system calls, consumer wake-ups and JS wake-ups per command.
- *
- * Goals (issue 11): ring on sg QD16 >= 1.0x fio sg iodepth=16 in both profiles; ring on
- * bsg QD16 >= 0.8x fio sg iodepth=16; QD64 >= QD16 throughput; QD1 latency within 1.2x
- * of the plain promise path (ratio = promise latency / ring latency >= 1/1.2).
- *
- * Output: JSON on stdout, also `$SGV4_BENCH_RESULTS` or `$SGV4_LAB_RESULTS`/ring-vs-peers.json.
- * @module
- */
-import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createSgIoV4Header } from '@sgv4/core';
 import { allocateBuffer, openRing, openScsiHandle, type RingStats, type ScsiRing } from '@sgv4/native';
-import { type Contender, type Duel, duel, ROUNDS, timeDepth, timeLoop, WINDOW_MS } from './measure.js';
+import { type Contender, type Duel, duel, labResultHeader, timeDepth, timeLoop } from './measure.js';
 import { fioSg, sgRead } from './peers.js';
 
 const SG = process.env.SGV4_BENCH_SG ?? '/dev/sg0';
@@ -343,20 +325,13 @@ async function main(): Promise<void> {
   const latencyUs = (m: { commands: number; seconds: number }) =>
     Number(((m.seconds / m.commands) * 1e6).toFixed(1));
   const result = {
-    suite: 'ring-vs-peers',
-    description:
+    ...labResultHeader(
+      'ring-vs-peers',
       'The SCSI ring (shared-memory SQ/CQ, sg consumer: writev/readv on a pool of fds; bsg consumer: N blocking SG_IO ' +
-      "threads) at QD 1/16/64 against fio's sg engine at the same iodepths, sg_read and the plain promise path, " +
-      '4 KiB random reads, scsi_debug delay=0 and ndelay=100000 in one boot',
-    date: new Date().toISOString(),
-    kernel: execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim(),
-    cpus: cpus().length,
-    guestLoadAverageAtStart: load,
-    note:
-      'lab guest under TCG emulation on a shared 2-core host; each path alternates with its peer in ' +
-      `${ROUNDS} rounds of ${WINDOW_MS} ms (ABBA); ratio = median of the round ratios; only ratios mean anything`,
-    windowMs: WINDOW_MS,
-    rounds: ROUNDS,
+        "threads) at QD 1/16/64 against fio's sg engine at the same iodepths, sg_read and the plain promise path, " +
+        '4 KiB random reads, scsi_debug delay=0 and ndelay=100000 in one boot',
+      load,
+    ),
     profiles: results.map(({ profile, duels }) => ({
       name: profile.name,
       scsiDebug: { delay: profile.delay, ndelay: profile.ndelay },

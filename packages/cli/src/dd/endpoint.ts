@@ -4,7 +4,7 @@
  * sequential).
  */
 import { closeSync, fstatSync, openSync, readlinkSync, readSync, statSync, writeSync } from 'node:fs';
-import { type Device, open, readWriteCdb, type TransferMode } from '@sgv4/bsg';
+import { type Device, type DeviceResponse, open, readWriteCdb, type TransferMode } from '@sgv4/bsg';
 import { OsError, responseError, SG_INFO_DIRECT_IO_MASK } from '@sgv4/core';
 import { UsageError } from '../framework/usage-error.js';
 
@@ -129,38 +129,36 @@ class DeviceEndpoint implements DdEndpoint {
   }
 
   async read(at: number, count: number, _bs: number, buffer: Uint8Array): Promise<number> {
-    const r = await this.#device.submit({
-      cdb: readWriteCdb(false, BigInt(at), count),
-      dataIn: buffer,
-      transfer: this.#transfer(buffer),
-    });
-    this.commands++;
-    const error = responseError(r);
-    if (error !== undefined) throw error;
-    if (
-      this.#mode === 'direct' &&
-      this.#device.capabilities.directIo === 'flag' &&
-      (r.info & SG_INFO_DIRECT_IO_MASK) === 0
-    )
-      this.dioIncomplete++;
-    return r.transferred;
+    return (await this.#transferBlocks(false, at, count, buffer)).transferred;
   }
 
   async write(at: number, count: number, _bs: number, buffer: Uint8Array): Promise<void> {
+    await this.#transferBlocks(true, at, count, buffer);
+  }
+
+  /** One READ or WRITE of `count` blocks at `at`; a response that is not a success throws its error. */
+  async #transferBlocks(
+    write: boolean,
+    at: number,
+    count: number,
+    buffer: Uint8Array,
+  ): Promise<DeviceResponse> {
     const r = await this.#device.submit({
-      cdb: readWriteCdb(true, BigInt(at), count),
-      dataOut: buffer,
+      cdb: readWriteCdb(write, BigInt(at), count),
+      ...(write ? { dataOut: buffer } : { dataIn: buffer }),
       transfer: this.#transfer(buffer),
     });
     this.commands++;
     const error = responseError(r);
     if (error !== undefined) throw error;
+    // sg reports whether it really did direct IO (SG_INFO_DIRECT_IO, sg_common_write): count the misses as sg_dd does.
     if (
       this.#mode === 'direct' &&
       this.#device.capabilities.directIo === 'flag' &&
       (r.info & SG_INFO_DIRECT_IO_MASK) === 0
     )
       this.dioIncomplete++;
+    return r;
   }
 
   close(): Promise<void> {

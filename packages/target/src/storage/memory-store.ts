@@ -18,6 +18,26 @@ interface Chunk {
 }
 
 /** The memory store (SBC-5 4.7 thin provisioning with LBPRZ = 1: deallocated blocks read as zeros). */
+/**
+ * Calls `run` for each piece of [lba, lba + blocks) that lies in one chunk: the chunk's index,
+ * the first block's offset in it, the blocks of the piece, and the blocks before it.
+ */
+function eachChunkRun(
+  lba: number,
+  blocks: number,
+  run: (index: number, offset: number, n: number, done: number) => void,
+): void {
+  let done = 0;
+  while (done < blocks) {
+    const at = lba + done;
+    const index = Math.floor(at / CHUNK_BLOCKS);
+    const offset = at - index * CHUNK_BLOCKS;
+    const n = Math.min(blocks - done, CHUNK_BLOCKS - offset);
+    run(index, offset, n, done);
+    done += n;
+  }
+}
+
 export class MemoryBlockStore implements BlockStore {
   readonly blockSize: number;
   #blocks: number;
@@ -44,28 +64,17 @@ export class MemoryBlockStore implements BlockStore {
       if (chunk !== undefined) return chunk.data.slice(offset * bs, (offset + blocks) * bs);
     }
     const out = new Uint8Array(blocks * bs);
-    let done = 0;
-    while (done < blocks) {
-      const at = lba + done;
-      const index = Math.floor(at / CHUNK_BLOCKS);
-      const offset = at - index * CHUNK_BLOCKS;
-      const n = Math.min(blocks - done, CHUNK_BLOCKS - offset);
+    eachChunkRun(lba, blocks, (index, offset, n, done) => {
       const chunk = this.#chunks.get(index);
       if (chunk !== undefined) out.set(chunk.data.subarray(offset * bs, (offset + n) * bs), done * bs);
-      done += n;
-    }
+    });
     return out;
   }
 
   write(lba: number, data: Uint8Array): void {
     const bs = this.blockSize;
     const blocks = data.length / bs;
-    let done = 0;
-    while (done < blocks) {
-      const at = lba + done;
-      const index = Math.floor(at / CHUNK_BLOCKS);
-      const offset = at - index * CHUNK_BLOCKS;
-      const n = Math.min(blocks - done, CHUNK_BLOCKS - offset);
+    eachChunkRun(lba, blocks, (index, offset, n, done) => {
       let chunk = this.#chunks.get(index);
       if (chunk === undefined) {
         chunk = {
@@ -82,18 +91,12 @@ export class MemoryBlockStore implements BlockStore {
           chunk.mappedCount++;
         }
       }
-      done += n;
-    }
+    });
   }
 
   unmap(lba: number, blocks: number): void {
     const bs = this.blockSize;
-    let done = 0;
-    while (done < blocks) {
-      const at = lba + done;
-      const index = Math.floor(at / CHUNK_BLOCKS);
-      const offset = at - index * CHUNK_BLOCKS;
-      const n = Math.min(blocks - done, CHUNK_BLOCKS - offset);
+    eachChunkRun(lba, blocks, (index, offset, n) => {
       const chunk = this.#chunks.get(index);
       if (chunk !== undefined) {
         for (let i = offset; i < offset + n; i++) {
@@ -105,8 +108,7 @@ export class MemoryBlockStore implements BlockStore {
         if (chunk.mappedCount === 0) this.#chunks.delete(index);
         else chunk.data.fill(0, offset * bs, (offset + n) * bs);
       }
-      done += n;
-    }
+    });
   }
 
   provisioning(lba: number, maxBlocks: number): ProvisioningRun {
