@@ -179,3 +179,17 @@ export function labResultHeader(suite: string, description: string, guestLoadAve
     rounds: ROUNDS,
   };
 }
+
+/** A goal of a lab suite: `d`'s ratio (path over peer) against the minimum `min`. */
+export function duelGoal(text: string, min: number, d: Duel) {
+  return {
+    goal: text,
+    min,
+    path: d.path.name,
+    peer: d.peer.name,
+    ratio: d.ratio,
+    totalRatio: d.totalRatio,
+    roundRatios: d.roundRatios,
+    met: d.ratio >= min,
+  };
+}

@@ -28,6 +28,7 @@ import {
   type Contender,
   type Duel,
   duel,
+  duelGoal,
   labResultHeader,
   measurement,
   timeLoop,
@@ -179,33 +180,23 @@ async function main(): Promise<void> {
   const strace = straceCheck();
 
   const [fast, ssd] = results as [(typeof results)[number], (typeof results)[number]];
-  const goal = (text: string, min: number, d: Duel) => ({
-    goal: text,
-    min,
-    path: d.path.name,
-    peer: d.peer.name,
-    ratio: d.ratio,
-    totalRatio: d.totalRatio,
-    roundRatios: d.roundRatios,
-    met: d.ratio >= min,
-  });
   const goals = [
-    goal(
+    duelGoal(
       'ndelay=100us: promise API, 4 KiB random reads at QD16 >= 1.0x fio sg iodepth=16',
       1.0,
       find(ssd.duels, 'promise sg 4 KiB randread QD16', 'fio sg 4 KiB randread iodepth=16'),
     ),
-    goal(
+    duelGoal(
       'delay=0: promise API, 4 KiB QD1 >= 0.5x sg_read',
       0.5,
       best(fast.duels, (n) => n.startsWith('promise sg 4 KiB') && !n.includes('QD16'), 'sg_read 4 KiB QD1'),
     ),
-    goal(
+    duelGoal(
       'delay=0: synchronous 4 KiB >= 0.8x sg_read',
       0.8,
       best(fast.duels, (n) => n.startsWith('sync sg 4 KiB'), 'sg_read 4 KiB QD1'),
     ),
-    goal(
+    duelGoal(
       'delay=0: promise API, 512 KiB through the mmap-ed reserve >= 0.95x sg_read mmap MB/s',
       0.95,
       find(fast.duels, 'promise sg 512 KiB mmap', 'sg_read 512 KiB mmap QD1'),

@@ -1,9 +1,34 @@
+/**
+ * The SCSI ring (issue 11) against fio's sg engine, sg3_utils' `sg_read` and this
+ * project's plain promise path, in ONE lab boot (`pnpm bench:lab:ring`), under both
+ * scsi_debug profiles set at run time: `delay=0` (pure overhead) and `ndelay=100000`
+ * (100 us, SSD-like: queue depth matters). 4 KiB random reads at QD 1, 16 and 64.
+ *
+ * Method: every comparison is a duel (measure.ts): path and peer alternate in short rounds
+ * (ABBA) and the ratio is the median of the per-round ratios. The ring's shared counters
+ * give system calls, consumer wake-ups and JS wake-ups per command.
+ *
+ * Goals (issue 11): ring on sg QD16 >= 1.0x fio sg iodepth=16 in both profiles; ring on
+ * bsg QD16 >= 0.8x fio sg iodepth=16; QD64 >= QD16 throughput; QD1 latency within 1.2x
+ * of the plain promise path (ratio = promise latency / ring latency >= 1/1.2).
+ *
+ * Output: JSON on stdout, also `$SGV4_BENCH_RESULTS` or `$SGV4_LAB_RESULTS`/ring-vs-peers.json.
+ * @module
+ */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createSgIoV4Header } from '@sgv4/core';
 import { allocateBuffer, openRing, openScsiHandle, type RingStats, type ScsiRing } from '@sgv4/native';
-import { type Contender, type Duel, duel, labResultHeader, timeDepth, timeLoop } from './measure.js';
+import {
+  type Contender,
+  type Duel,
+  duel,
+  duelGoal,
+  labResultHeader,
+  timeDepth,
+  timeLoop,
+} from './measure.js';
 import { fioSg, sgRead } from './peers.js';
 
 const SG = process.env.SGV4_BENCH_SG ?? '/dev/sg0';
@@ -252,58 +277,48 @@ async function main(): Promise<void> {
   }
   applyProfile({ name: 'delay=0', delay: 0, ndelay: 0 });
 
-  const goal = (text: string, min: number, d: Duel) => ({
-    goal: text,
-    min,
-    path: d.path.name,
-    peer: d.peer.name,
-    ratio: d.ratio,
-    totalRatio: d.totalRatio,
-    roundRatios: d.roundRatios,
-    met: d.ratio >= min,
-  });
   const goals = results.flatMap((r) => {
     const p = r.profile.name;
     return [
-      goal(
+      duelGoal(
         `${p}: ring on sg QD16 >= 1.0x fio sg iodepth=16`,
         1.0,
         find(r, 'ring sg 4 KiB randread QD16', 'fio sg 4 KiB randread iodepth=16'),
       ),
-      goal(
+      duelGoal(
         `${p}: ring on bsg QD16 >= 0.8x fio sg iodepth=16`,
         0.8,
         find(r, 'ring bsg 4 KiB randread QD16', 'fio sg 4 KiB randread iodepth=16'),
       ),
-      goal(
+      duelGoal(
         `${p}: ring on sg QD64 >= QD16 throughput`,
         1.0,
         find(r, 'ring sg 4 KiB randread QD64', 'ring sg 4 KiB randread QD16'),
       ),
-      goal(
+      duelGoal(
         `${p}: ring on bsg QD64 >= QD16 throughput`,
         1.0,
         find(r, 'ring bsg 4 KiB randread QD64', 'ring bsg 4 KiB randread QD16'),
       ),
       // Latency at QD1 is 1 / IOPS: ring latency <= 1.2x promise latency <=> IOPS ratio >= 1/1.2.
-      goal(
+      duelGoal(
         `${p}: ring on sg QD1 latency within 1.2x of the plain promise path (IOPS ratio >= 0.833)`,
         Number((1 / 1.2).toFixed(3)),
         find(r, 'ring sg 4 KiB randread QD1', 'promise sg 4 KiB randread QD1'),
       ),
       // The same goals with the ring's per-batch clock reads off (durations from the kernel, as
       // the promise path reports them): the ring's own cost without the guest's HPET reads.
-      goal(
+      duelGoal(
         `${p}: ring on sg (timing off) QD1 latency within 1.2x of the plain promise path (IOPS ratio >= 0.833)`,
         Number((1 / 1.2).toFixed(3)),
         find(r, 'ring sg (timing off) 4 KiB randread QD1', 'promise sg 4 KiB randread QD1'),
       ),
-      goal(
+      duelGoal(
         `${p}: ring on sg (timing off) QD16 >= 1.0x fio sg iodepth=16`,
         1.0,
         find(r, 'ring sg (timing off) 4 KiB randread QD16', 'fio sg 4 KiB randread iodepth=16'),
       ),
-      goal(
+      duelGoal(
         `${p}: ring on bsg (timing off) QD16 >= 0.8x fio sg iodepth=16`,
         0.8,
         find(r, 'ring bsg (timing off) 4 KiB randread QD16', 'fio sg 4 KiB randread iodepth=16'),
