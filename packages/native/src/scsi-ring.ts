@@ -61,6 +61,17 @@ export interface RingOptions {
    * is a system call (an hpet or acpi_pm clocksource: emulated guests, some VMs).
    */
   timing?: boolean;
+  /**
+   * sg only: the consumer is `queueDepth` threads (at most 128), each running blocking SG_IO
+   * with an sg_io_hdr on an sg fd of its own whose reserved buffer is sized to `bufferSize`
+   * (SG_SET_RESERVED_SIZE, as sg_dd sets it), instead of one thread writing entries and
+   * draining replies with readv() (default false). One system call per command, the one
+   * sg_dd makes, and every command served from its fd's reserve (sg_start_req in
+   * drivers/scsi/sg.c: otherwise a transfer larger than the default reserve gets pages
+   * allocated per command); the price is a thread per command in flight, so it pays at a
+   * small queue depth or with large transfers. No mmap-ed slots, no loop reaping.
+   */
+  sgThreads?: boolean;
 }
 
 /** Where a command's data is: a range of a registered buffer. */
@@ -258,6 +269,9 @@ export class ScsiRing implements AsyncDisposable {
   readonly owner: boolean;
   /** sg: mmap-ed reserve slots, registered after the ordinary buffers. */
   readonly mmapSlots: number;
+  /** sg: the consumer is blocking SG_IO threads ({@link RingOptions.sgThreads}). */
+  readonly sgThreads: boolean;
+  readonly #syscall: 'write' | 'SG_IO';
 
   readonly #native: NativeRing;
   readonly #producer: number;
@@ -317,6 +331,9 @@ export class ScsiRing implements AsyncDisposable {
     this.bufferCount = this.#view.getUint32(20, true);
     this.bufferSize = this.#view.getUint32(24, true);
     this.mmapSlots = this.#view.getUint32(32, true);
+    this.sgThreads = this.#view.getUint32(36, true) !== 0;
+    // The system call a failed command's errno came from.
+    this.#syscall = this.kind === 'sg' && !this.sgThreads ? 'write' : 'SG_IO';
     this.#mask = this.entries - 1;
     const producer = native.producer;
     this.#producer = producer;
@@ -650,7 +667,7 @@ export class ScsiRing implements AsyncDisposable {
       if ((view.getUint32(base + RING.cqeFlags, true) & CQE_CANCELLED) !== 0) {
         pending.reject(new AbortedError(`${this.#what(pending)} (removed from the ring before it was sent)`));
       } else if (errno !== 0) {
-        pending.reject(OsError.fromErrno(errno, this.kind === 'sg' ? 'write' : 'SG_IO', this.path));
+        pending.reject(OsError.fromErrno(errno, this.#syscall, this.path));
       } else {
         const senseLength = Math.min(view.getUint32(base + RING.cqeSenseLength, true), RING.senseBytes);
         const tagLow = view.getUint32(base + RING.cqeTag, true);
@@ -733,7 +750,9 @@ export class ScsiRing implements AsyncDisposable {
     this.#unrefQueued = true;
     setImmediate(() => {
       this.#unrefQueued = false;
-      if (this.#inFlight === 0 && this.#waiters.length === 0) this.#setRef(false);
+      // Not once close() began: it holds the loop until the consumer has stopped (unref'd here,
+      // a process whose last work is the close would exit with the close never settled).
+      if (this.#inFlight === 0 && this.#waiters.length === 0 && !this.#closing) this.#setRef(false);
     }).unref();
   }
 }
@@ -762,6 +781,7 @@ function sizing(options: RingOptions) {
     mmapSlots: integer('options.mmapSlots', options.mmapSlots, 0, 64, 0),
     loopReapDepth: integer('options.loopReapDepth', options.loopReapDepth, 0, 256, queueDepth),
     timing: flag('options.timing', options.timing, true),
+    sgThreads: flag('options.sgThreads', options.sgThreads, false),
   };
 }
 

@@ -18,10 +18,22 @@ const MODES: Readonly<Record<string, TransferMode>> = { indirect: 'indirect', di
  * an sg fd needs O_RDWR for the write()/read() queue and the mmap-ed reserve (sg_dd opens sg
  * inputs O_RDWR too).
  */
-async function openEnd(name: string, forWrite: boolean, mode: TransferMode): Promise<DdEndpoint> {
+async function openEnd(
+  name: string,
+  forWrite: boolean,
+  mode: TransferMode,
+  qd: number,
+  bpt: number,
+): Promise<DdEndpoint> {
   const target = ddTarget(name);
   if (target === 'file') return openFileEndpoint(name, forWrite);
-  return openDeviceEndpoint(name, mode, !forWrite && target !== 'sg' && target !== 'url');
+  return openDeviceEndpoint(name, {
+    mode,
+    readOnly: !forWrite && target !== 'sg' && target !== 'url',
+    target,
+    qd,
+    bpt,
+  });
 }
 
 export const ddCommand: Command = {
@@ -56,10 +68,10 @@ export const ddCommand: Command = {
     const qd = invocation.integer('qd', { min: 1, max: 4096 }, 1) ?? 1;
     const modeWord = invocation.choice('mode', Object.keys(MODES), 'indirect') ?? 'indirect';
     const mode = MODES[modeWord] as TransferMode;
-    const input = await openEnd(ops.input, false, mode);
+    const input = await openEnd(ops.input, false, mode, qd, ops.bpt);
     let output: DdEndpoint | undefined;
     try {
-      output = await openEnd(ops.output, true, mode);
+      output = await openEnd(ops.output, true, mode, qd, ops.bpt);
       if (input.kind === 'file' && output.kind === 'file' && mode !== 'indirect') {
         throw new UsageError(`--mode ${modeWord} needs a SCSI device on one side`);
       }
@@ -124,6 +136,7 @@ export const ddCommand: Command = {
             skip: ops.skip,
             seek: ops.seek,
             qd,
+            slots: Math.max(qd, input.slots ?? 0, output.slots ?? 0),
             ...(mappedFrom ? { mappedFrom } : {}),
             bufferFrom: input.kind === 'device' ? input : output,
           },

@@ -19,8 +19,13 @@ export interface CopyPlan {
   readonly skip: number;
   /** First output block. */
   readonly seek: number;
-  /** Transfers in flight at once. */
+  /** Commands in flight at once (what the ends' queues let reach the device). */
   readonly qd: number;
+  /**
+   * Transfers the loop keeps going (default `qd`): more than `qd` when an end queues the extra
+   * ones itself, so the next command is ready the moment the device finishes one.
+   */
+  readonly slots?: number;
   /** Take slot buffers from this end's mmap-ed reserve (mmap mode). */
   readonly mappedFrom?: DdEndpoint;
   /** Otherwise from this end's own memory (a device end: zero-copy where the transport has it). */
@@ -79,7 +84,7 @@ export async function runCopy(
         if (got < bytes) progress.shortInput = true;
         if (got % plan.bs !== 0) progress.partialIn++;
         if (output.sequential) await waitTurn(i);
-        if (full > 0)
+        if (full > 0 && output.discards !== true)
           await output.write(
             plan.seek + i * plan.bpt,
             full,
@@ -100,7 +105,7 @@ export async function runCopy(
     }
   };
   const size = plan.bpt * plan.bs;
-  const buffers = Array.from({ length: Math.max(1, Math.min(plan.qd, transfers)) }, () =>
+  const buffers = Array.from({ length: Math.max(1, Math.min(plan.slots ?? plan.qd, transfers)) }, () =>
     plan.mappedFrom?.mapReservedBuffer
       ? plan.mappedFrom.mapReservedBuffer(size)
       : (plan.bufferFrom?.allocateBuffer?.(size) ?? new Uint8Array(size)),

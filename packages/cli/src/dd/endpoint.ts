@@ -7,6 +7,7 @@ import { closeSync, fstatSync, openSync, readlinkSync, readSync, statSync, write
 import { type Device, type DeviceResponse, open, readWriteCdb, type TransferMode } from '@sgv4/bsg';
 import { OsError, responseError, SG_INFO_DIRECT_IO_MASK } from '@sgv4/core';
 import { UsageError } from '../framework/usage-error.js';
+import { openRingEndpoint } from './ring-endpoint.js';
 
 /** One end of the copy. */
 export interface DdEndpoint {
@@ -24,6 +25,8 @@ export interface DdEndpoint {
   write(at: number, count: number, bs: number, buffer: Uint8Array): Promise<void>;
   /** Writes must happen in order (pipes, stdout). */
   readonly sequential: boolean;
+  /** Writes are dropped (/dev/null as the output): the copy loop does not call write() at all. */
+  readonly discards?: boolean;
   /** The end can hand out mmap-ed buffers (an sg node opened read-write). */
   readonly mmap: boolean;
   /** mmap-ed sg reserve buffers for this end (mmap mode), when {@link DdEndpoint.mmap}. */
@@ -34,6 +37,8 @@ export interface DdEndpoint {
   readonly dioIncomplete: number;
   /** SCSI commands sent, so far. */
   readonly commands: number;
+  /** Transfers the copy loop should keep going for this end (the ring's pipeline), when it has a preference. */
+  readonly slots?: number;
   /** Releases the end. */
   close(): Promise<void>;
 }
@@ -67,18 +72,46 @@ export function ddTarget(name: string): DdTarget {
   }
 }
 
-/** A device end: READ/WRITE (10 or 16) through the Device's queue, in `mode`. */
-export async function openDeviceEndpoint(
-  name: string,
-  mode: TransferMode,
-  readOnly: boolean,
-): Promise<DdEndpoint> {
+/** How a device end moves data. */
+export interface DeviceEndpointOptions {
+  /** Transfer mode asked for. */
+  readonly mode: TransferMode;
+  /** Open without write access (the permission pre-check knows). */
+  readonly readOnly: boolean;
+  /** What the operand names (sg and bsg nodes can go through the ring). */
+  readonly target: DdTarget;
+  /** Commands in flight at once (`--qd`). */
+  readonly qd: number;
+  /** Blocks per transfer (`bpt=`). */
+  readonly bpt: number;
+}
+
+/**
+ * A device end: READ/WRITE (10 or 16). sg and bsg nodes in indirect or direct mode go through
+ * the sgv4 ring (./ring-endpoint.ts says why); mmap mode, block nodes, transport URLs and nodes
+ * the ring cannot open go through the Device's queue.
+ */
+export async function openDeviceEndpoint(name: string, options: DeviceEndpointOptions): Promise<DdEndpoint> {
+  const { mode, readOnly, target } = options;
   const device: Device = await open(name, { readOnly, identify: false });
   try {
     if (mode === 'direct' && device.capabilities.directIo === 'none') {
       throw new UsageError(`--mode dio: ${device.capabilities.name} has no direct IO`);
     }
     const capacity = await device.readCapacity();
+    if ((target === 'sg' || target === 'bsg') && mode !== 'mmap') {
+      const ring = openRingEndpoint({
+        path: name,
+        kind: target,
+        device,
+        blockSize: capacity.blockSize,
+        blocks: capacity.blocks,
+        qd: options.qd,
+        transferBytes: options.bpt * capacity.blockSize,
+        directIo: mode === 'direct',
+      });
+      if (ring !== undefined) return ring;
+    }
     return new DeviceEndpoint(name, device, capacity.blockSize, capacity.blocks, mode);
   } catch (error) {
     await device.close();
@@ -190,6 +223,7 @@ export function openFileEndpoint(name: string, forWrite: boolean): DdEndpoint {
     kind: 'file',
     mmap: false,
     sequential: !positional && !st.isCharacterDevice(),
+    discards: discard,
     dioIncomplete: 0,
     commands: 0,
     ...(st.isFile() && !forWrite ? { blocks: (bs: number) => BigInt(Math.floor(st.size / bs)) } : {}),

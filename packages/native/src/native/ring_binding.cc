@@ -291,6 +291,7 @@ NativeRing::NativeRing(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Native
     config.mmap_slots = NumberField(spec, "mmapSlots", 0, 64);
     config.loop_reap_depth = NumberField(spec, "loopReapDepth", 0, 256);
     config.timing = spec.Get("timing").ToBoolean().Value();
+    config.sg_threads = spec.Get("sgThreads").ToBoolean().Value();
     if (config.mmap_slots > 0 && config.buffer_size == 0) {
       throw InvalidField(env, "options.bufferSize", "must be > 0 with mmap-ed slots (it is their reserve size)", 0);
     }
@@ -301,6 +302,14 @@ NativeRing::NativeRing(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Native
       config.kind = 1;
       if (config.queue_depth > 256) {
         throw InvalidField(env, "options.queueDepth", "must be <= 256 on sg (16 fds of 16 commands)", config.queue_depth);
+      }
+      if (config.sg_threads && config.queue_depth > 128) {
+        throw InvalidField(env, "options.queueDepth", "must be <= 128 on sg with sgThreads (one thread each)",
+                           config.queue_depth);
+      }
+      if (config.sg_threads && config.mmap_slots > 0) {
+        throw InvalidField(env, "options.mmapSlots", "must be 0 with sgThreads (mmap-ed slots need the write()/readv() consumer)",
+                           config.mmap_slots);
       }
     } else if (S_ISCHR(st.st_mode) && bsg >= 0 && major(st.st_rdev) == static_cast<unsigned>(bsg)) {
       config.kind = 2;

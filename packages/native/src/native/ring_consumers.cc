@@ -15,6 +15,16 @@
 // twice; every signal is blocked in these threads anyway, so process-directed signals go
 // to threads that run JavaScript.
 //
+// sg with threads (RingConfig::sg_threads): the same threads, each with its own sg fd and an
+// sg_io_hdr SG_IO (sg_ioctl_common -> sg_new_write + wait_event_interruptible on the
+// request). One system call per command, as sg_dd makes, and each fd's reserved buffer sized
+// to the ring's buffers (SG_SET_RESERVED_SIZE, as sg_dd sets it from bpt): a thread has one
+// command at a time, so its fd's reserve always serves it (sg_start_req uses the reserve when
+// the transfer fits and it is not in use; otherwise sg_build_indirect allocates pages per
+// command). sg_ioctl's wait is interruptible, but every signal is blocked in these threads,
+// so an EINTR retry never sends a command twice (the retry would be a new command: it is only
+// taken for a -EINTR before sg_new_write, which cannot happen with signals blocked).
+//
 // Neither consumer trusts the submission entry: it is copied once (RingCore::TakeNext) and
 // the copy is validated against the ring's registered buffers before any system call.
 #include <fcntl.h>
@@ -645,23 +655,34 @@ class SgConsumer : public RingConsumer {
 
 // ---------------------------------------------------------------- bsg
 
-class BsgConsumer : public RingConsumer {
+/** Blocking SG_IO threads: bsg (sg_io_v4, one shared fd) or sg with threads (sg_io_hdr, one fd each). */
+class ThreadsConsumer : public RingConsumer {
  public:
-  explicit BsgConsumer(const std::shared_ptr<RingCore>& core) : core_(core.get()), weak_(core) {}
-  ~BsgConsumer() override {
-    if (fd_ >= 0) close(fd_);
+  explicit ThreadsConsumer(const std::shared_ptr<RingCore>& core)
+      : core_(core.get()), weak_(core), sg_(core->config().kind == 1) {}
+  ~ThreadsConsumer() override {
+    for (const int fd : fds_) close(fd);
   }
 
   int Start(const char** syscall) override {
-    fd_ = open(core_->config().path.c_str(), O_RDWR | O_CLOEXEC);
-    if (fd_ < 0) {
-      *syscall = "open";
-      return errno;
+    const uint32_t threads = core_->config().queue_depth;
+    // bsg: one fd for all threads (bsg keeps no per-fd state). sg: one per thread, for its reserve.
+    const uint32_t fds = sg_ ? threads : 1;
+    for (uint32_t i = 0; i < fds; i++) {
+      const int fd = open(core_->config().path.c_str(), O_RDWR | O_CLOEXEC);
+      if (fd < 0) {
+        *syscall = "open";
+        return errno;
+      }
+      fds_.push_back(fd);
+      int size = static_cast<int>(core_->config().buffer_size);
+      // Best effort: sg_build_reserve may give less (capped by max_sectors_kb); a command that
+      // does not fit then gets pages of its own, as it would without the call.
+      if (sg_ && size > 0) (void)ioctl(fd, SG_SET_RESERVED_SIZE, &size);
     }
     *syscall = "pthread_create";
-    const uint32_t threads = core_->config().queue_depth;
     for (uint32_t i = 0; i < threads; i++) {
-      auto* start = new std::shared_ptr<RingCore>(weak_.lock());
+      auto* start = new ThreadStart{weak_.lock(), fds_[sg_ ? i : 0]};
       const int err = StartBlockedThread(ThreadMain, start);
       if (err != 0) {
         delete start;
@@ -692,17 +713,23 @@ class BsgConsumer : public RingConsumer {
   }
 
  private:
+  struct ThreadStart {
+    std::shared_ptr<RingCore> core;
+    int fd;
+  };
+
   static void* ThreadMain(void* arg) {
-    auto* start = static_cast<std::shared_ptr<RingCore>*>(arg);
-    std::shared_ptr<RingCore> keep = std::move(*start);
+    auto* start = static_cast<ThreadStart*>(arg);
+    std::shared_ptr<RingCore> keep = std::move(start->core);
+    const int fd = start->fd;
     delete start;
-    auto* self = static_cast<BsgConsumer*>(keep->consumer_for_threads());
-    if (self->Run()) keep->OnConsumerStopped();
+    auto* self = static_cast<ThreadsConsumer*>(keep->consumer_for_threads());
+    if (self->Run(fd)) keep->OnConsumerStopped();
     return nullptr;
   }
 
   /** Returns true in the last thread to exit. */
-  bool Run() {
+  bool Run(int fd) {
     int32_t* idle_word = core_->Word(ring::kOffSleeping);
     for (;;) {
       SqeCopy e;
@@ -735,13 +762,64 @@ class BsgConsumer : public RingConsumer {
       } else if (const int invalid = Validate(*core_, e)) {
         c = FailedCqe(e, invalid);
       } else {
-        c = Execute(e);
+        c = sg_ ? ExecuteSg(fd, e) : ExecuteBsg(fd, e);
       }
       core_->Post(&c, 1);
     }
   }
 
-  CqeCopy Execute(const SqeCopy& e) {
+  /** One sg_io_hdr SG_IO on this thread's sg fd (sg_new_write validates it as write() would). */
+  CqeCopy ExecuteSg(int fd, const SqeCopy& e) {
+    sg_io_hdr hdr;
+    std::memset(&hdr, 0, sizeof hdr);
+    uint8_t sense[ring::kSenseBytes];
+    uint8_t cdb[ring::kMaxCdb];
+    std::memcpy(cdb, e.cdb, e.cdb_length);
+    hdr.interface_id = 'S';
+    hdr.cmd_len = static_cast<unsigned char>(e.cdb_length);
+    hdr.cmdp = cdb;
+    hdr.mx_sb_len = static_cast<unsigned char>(e.max_sense);
+    hdr.sbp = sense;
+    hdr.dxfer_direction = e.direction == ring::kDirFromDevice ? SG_DXFER_FROM_DEV
+                          : e.direction == ring::kDirToDevice ? SG_DXFER_TO_DEV
+                                                              : SG_DXFER_NONE;
+    hdr.dxfer_len = e.length;
+    hdr.dxferp = DataPointer(*core_, e);
+    hdr.timeout = e.timeout_ms;
+    hdr.flags = ((e.flags & ring::kFlagQueueAtTail) ? kSgFlagQAtTail : 0) |
+                ((e.flags & ring::kFlagDirectIo) ? SG_FLAG_DIRECT_IO : 0);
+    hdr.pack_id = static_cast<int>(e.user_data & 0x7fffffff);
+    const bool timing = core_->config().timing;
+    const uint64_t start = timing ? NowNs() : 0;
+    core_->Count(ring::kStatIoctlCalls);
+    core_->Count(ring::kStatSubmitted);
+    int rc;
+    do {
+      rc = ioctl(fd, SG_IO, &hdr);
+    } while (rc < 0 && errno == EINTR);  // signals are blocked here; see the file comment
+    const int error = rc < 0 ? errno : 0;
+    CqeCopy c;
+    c.user_data = e.user_data;
+    c.producer = e.producer;
+    c.tag = e.tag;
+    c.error = error;
+    // Without the consumer's clock: the kernel's, in milliseconds (sg_new_read sets
+    // sg_io_hdr.duration from jiffies, drivers/scsi/sg.c).
+    c.duration_us = timing ? static_cast<uint32_t>((NowNs() - start) / 1000) : MsToUs(hdr.duration);
+    if (error == 0) {
+      c.device_status = hdr.status;
+      c.transport_status = hdr.host_status;
+      c.driver_status = hdr.driver_status;
+      if (e.direction == ring::kDirFromDevice) c.din_resid = hdr.resid;
+      if (e.direction == ring::kDirToDevice) c.dout_resid = hdr.resid;
+      c.sense_length = hdr.sb_len_wr <= ring::kSenseBytes ? hdr.sb_len_wr : ring::kSenseBytes;
+      std::memcpy(c.sense, sense, c.sense_length);
+      c.info = hdr.info;
+    }
+    return c;
+  }
+
+  CqeCopy ExecuteBsg(int fd, const SqeCopy& e) {
     sg_io_v4 v4;
     std::memset(&v4, 0, sizeof v4);
     uint8_t sense[ring::kSenseBytes];
@@ -770,7 +848,7 @@ class BsgConsumer : public RingConsumer {
     core_->Count(ring::kStatSubmitted);
     int rc;
     do {
-      rc = ioctl(fd_, SG_IO, &v4);
+      rc = ioctl(fd, SG_IO, &v4);
     } while (rc < 0 && errno == EINTR);  // never happens (signals blocked, uninterruptible wait); cheap to be sure
     const int error = rc < 0 ? errno : 0;
     CqeCopy c;
@@ -796,7 +874,8 @@ class BsgConsumer : public RingConsumer {
 
   RingCore* core_;
   std::weak_ptr<RingCore> weak_;
-  int fd_ = -1;
+  const bool sg_;
+  std::vector<int> fds_;
   std::mutex mutex_;
   std::condition_variable ready_;
   int idle_ = 0;
@@ -810,8 +889,8 @@ std::unique_ptr<RingConsumer> MakeSgConsumer(std::shared_ptr<RingCore> core) {
   return std::make_unique<SgConsumer>(core);
 }
 
-std::unique_ptr<RingConsumer> MakeBsgConsumer(std::shared_ptr<RingCore> core) {
-  return std::make_unique<BsgConsumer>(core);
+std::unique_ptr<RingConsumer> MakeThreadsConsumer(std::shared_ptr<RingCore> core) {
+  return std::make_unique<ThreadsConsumer>(core);
 }
 
 }  // namespace sgv4

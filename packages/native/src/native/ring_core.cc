@@ -81,6 +81,7 @@ std::shared_ptr<RingCore> RingCore::Create(const RingConfig& config, int* err, c
   WriteU32(c + ring::kOffBufferSize, config.buffer_size);
   WriteU32(c + ring::kOffKind, static_cast<uint32_t>(config.kind));
   WriteU32(c + ring::kOffMmapSlots, config.mmap_slots);
+  WriteU32(c + ring::kOffSgThreads, config.sg_threads ? 1 : 0);
   WriteU32(c + ring::kOffCredits, config.entries);
   for (uint32_t s = 0; s < config.entries; s++) {
     // "consumed" of generation s - entries: the slot is free for position s.
@@ -91,7 +92,7 @@ std::shared_ptr<RingCore> RingCore::Create(const RingConfig& config, int* err, c
     std::lock_guard<std::mutex> lock(registry_mutex);
     Registry()[core->id_] = core;
   }
-  core->consumer_ = config.kind == 1 ? MakeSgConsumer(core) : MakeBsgConsumer(core);
+  core->consumer_ = config.kind == 1 && !config.sg_threads ? MakeSgConsumer(core) : MakeThreadsConsumer(core);
   *err = core->consumer_->Start(syscall);
   if (*err != 0) {
     core->consumer_.reset();
@@ -254,7 +255,7 @@ uint32_t RingCore::Doorbell(uint32_t count, int producer, bool can_loop) {
   if (!consumer_) return 0;
   // Closing: the consumer may be waiting for the last credit to exit; wake it in any case.
   if (__atomic_load_n(Word(ring::kOffClosing), __ATOMIC_SEQ_CST) != 0) consumer_->Wake(count);
-  if (config_.kind == 1) return consumer_->Inline(producer, can_loop);
+  if (config_.kind == 1 && !config_.sg_threads) return consumer_->Inline(producer, can_loop);
   consumer_->Wake(count);
   return 0;
 }

@@ -85,6 +85,7 @@ struct RingConfig {
   uint32_t mmap_slots = 0;   // sg: fds whose reserved buffer is mmap-ed and registered after the others
   uint32_t loop_reap_depth = 0;  // sg: at most this many commands in the kernel are reaped by their JS thread's loop
   bool timing = true;  // durations from the consumer's clock (two reads per batch), else the kernel's (ms)
+  bool sg_threads = false;  // sg: queue_depth threads each running blocking SG_IO on its own fd, not write()/readv()
 };
 
 /**
@@ -231,8 +232,8 @@ class RingConsumer {
 
 /** sg: one thread, write()/writev() + readv() on a pool of fds (16 commands each). */
 std::unique_ptr<RingConsumer> MakeSgConsumer(std::shared_ptr<RingCore> core);
-/** bsg: queue_depth threads, blocking SG_IO, every signal blocked. */
-std::unique_ptr<RingConsumer> MakeBsgConsumer(std::shared_ptr<RingCore> core);
+/** bsg, and sg with sg_threads: queue_depth threads, blocking SG_IO, every signal blocked. */
+std::unique_ptr<RingConsumer> MakeThreadsConsumer(std::shared_ptr<RingCore> core);
 
 /** Monotonic clock in nanoseconds. */
 uint64_t NowNs();

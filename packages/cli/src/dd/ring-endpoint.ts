@@ -1,0 +1,310 @@
+/**
+ * A kernel SCSI node (sg or bsg) as one end of `sgv4 dd`, with the data moving through the sgv4
+ * ring (@sgv4/native `openRing`, docs/guides/ring.md) instead of one promise per command.
+ *
+ * Why: at `--qd N` the device must hold N commands and, the moment one completes, get the next.
+ * Through the promise path the next READ is only sent after JavaScript has seen the completion,
+ * so the device waits for the event loop between commands, which is most of the time at small
+ * transfers. The ring's consumer thread takes the next entry from the shared submission queue as
+ * soon as the kernel has room: the ring's `queueDepth` is the number of commands in the kernel
+ * (the `--qd` asked for) and the copy loop keeps more transfers queued behind them in the
+ * submission queue (see {@link ringSlots}), so JavaScript works in parallel with the device
+ * instead of in series. On sg the consumer writes sg_io_hdr entries and drains replies with
+ * readv() (sg_write/sg_read in drivers/scsi/sg.c), like `sg_dd`'s indirect IO through the fd's
+ * reserve buffer; on bsg, `queueDepth` threads each run blocking SG_IO (bsg_ioctl in
+ * block/bsg.c), which maps the registered buffer into the bio (blk_rq_map_user) without a copy.
+ *
+ * The buffers the copy loop reads into and writes from are the ring's registered buffers: no
+ * copy in user space. A buffer this end did not hand out (a device-to-device copy whose other
+ * end handed it out) is staged through a registered buffer of its own.
+ */
+import { type Device, readWriteCdb } from '@sgv4/bsg';
+import {
+  type DecodedSense,
+  decodeSense,
+  ResultCategory,
+  responseError,
+  resultCategoryOf,
+  SG_INFO_DIRECT_IO_MASK,
+  scsiStatusName,
+} from '@sgv4/core';
+import { openRing, type RingCompletion, type RingData, type RingRequest, type ScsiRing } from '@sgv4/native';
+import type { DdEndpoint } from './endpoint.js';
+
+/**
+ * Commands in the kernel at once the ring allows (its `queueDepth` limit): sg's queue consumer
+ * 256 (16 fds of 16), one thread per command otherwise 128. A deeper `--qd` waits in the SQ.
+ */
+const RING_DEPTH_MAX = { sg: 256, bsg: 128 } as const;
+/** Entries the ring's submission queue can have at most. */
+const RING_ENTRIES_MAX = 4096;
+/** Memory the copy loop's registered buffers may take at most (per end); at least one per command in flight. */
+const PIPELINE_BYTES_MAX = 64 * 1024 * 1024;
+/**
+ * Transfers at or above this size are queued only one deeper than the queue depth: the device
+ * is busy copying long enough for JavaScript to keep up, and each extra buffer is memory the
+ * CPU caches no longer hold (measured at 512 KiB, QD1: two buffers ran 1.6x faster than one,
+ * three no faster than two).
+ */
+const LARGE_TRANSFER_BYTES = 256 * 1024;
+/**
+ * sg's default reserved buffer (sg_big_buff, SG_DEF_RESERVED_SIZE = 32 KiB in
+ * drivers/scsi/sg.c): a larger transfer that does not get a reserve has pages allocated and
+ * freed per command (sg_build_indirect).
+ */
+const SG_DEFAULT_RESERVE_BYTES = 32 * 1024;
+/** Queue depths up to this go through blocking SG_IO threads on sg (one fd and reserve each, like sgp_dd). */
+const SG_THREADS_DEPTH_MAX = 4;
+
+/**
+ * Transfers the copy loop keeps going at `qd` commands in flight of `bytes` each: twice the
+ * queue depth and at least 32 for small transfers (the submission queue holds the next ones
+ * while the device runs the current ones; measured at 4 KiB, QD1: 32 beat 8), one more than
+ * the queue depth for large ones, within {@link PIPELINE_BYTES_MAX} and the ring's entry limit.
+ */
+export function ringSlots(qd: number, bytes: number): number {
+  const wanted = bytes >= LARGE_TRANSFER_BYTES ? qd + 1 : Math.max(32, 2 * qd);
+  const byMemory = Math.max(qd, Math.floor(PIPELINE_BYTES_MAX / Math.max(1, bytes)));
+  return Math.max(1, Math.min(wanted, byMemory, RING_ENTRIES_MAX));
+}
+
+/**
+ * Whether an sg end uses the ring's blocking SG_IO threads (`sgThreads`) rather than its
+ * write()/readv() consumer: at a small queue depth (one system call per command, the one
+ * sg_dd makes) and for transfers larger than sg's default reserve (each thread's fd has a
+ * reserve of the transfer size, so no command allocates pages; the queue consumer shares one
+ * reserve among up to 16 commands per fd). Measured in one lab boot (29 Nov): 4 KiB QD1 1.2x
+ * faster with threads, 512 KiB QD16 1.55x; 4 KiB QD16 1.15x slower (16 threads on two CPUs).
+ */
+export function useSgThreads(qd: number, bytes: number): boolean {
+  return qd <= SG_THREADS_DEPTH_MAX || bytes > SG_DEFAULT_RESERVE_BYTES;
+}
+
+/** What a ring end needs to know about its device. */
+export interface RingEndpointOptions {
+  /** The node (an sg or bsg character device). */
+  readonly path: string;
+  /** Its kind. */
+  readonly kind: 'sg' | 'bsg';
+  /** The device, already open (capacity read): closed with this end. */
+  readonly device: Device;
+  /** Logical block size. */
+  readonly blockSize: number;
+  /** Capacity in blocks. */
+  readonly blocks: bigint;
+  /** Commands in the kernel at once (`--qd`). */
+  readonly qd: number;
+  /** Bytes of one transfer (bpt x bs). */
+  readonly transferBytes: number;
+  /** Ask for direct IO (sg: SG_FLAG_DIRECT_IO; bsg maps the buffer anyway). */
+  readonly directIo: boolean;
+}
+
+/**
+ * Opens the ring for a device end. Returns undefined when the ring cannot be opened on this node
+ * (for example sg without write permission: the ring's consumer needs O_RDWR for write()); the
+ * caller then keeps the promise path.
+ */
+export function openRingEndpoint(options: RingEndpointOptions): DdEndpoint | undefined {
+  const sgThreads = options.kind === 'sg' && useSgThreads(options.qd, options.transferBytes);
+  const qd = Math.min(options.qd, RING_DEPTH_MAX[sgThreads ? 'bsg' : options.kind]);
+  const slots = ringSlots(options.qd, options.transferBytes);
+  let ring: ScsiRing;
+  try {
+    ring = openRing(options.path, {
+      queueDepth: qd,
+      entries: Math.min(RING_ENTRIES_MAX, 2 ** Math.ceil(Math.log2(Math.max(4, slots, qd)))),
+      // One buffer per copy slot, as many again for staging buffers another end handed out.
+      bufferCount: 2 * slots,
+      bufferSize: options.transferBytes,
+      producers: 1,
+      // The consumer thread reaps, so the next queued entry reaches the kernel without waiting
+      // for this thread's event loop.
+      loopReapDepth: 0,
+      // The kernel's own duration: no clock read per batch (a system call on an hpet clock).
+      timing: false,
+      sgThreads,
+    });
+  } catch {
+    return undefined;
+  }
+  return new RingEndpoint(options, ring, slots);
+}
+
+class RingEndpoint implements DdEndpoint {
+  readonly kind = 'device';
+  readonly sequential = false;
+  readonly mmap = false;
+  readonly blockSize: number;
+  readonly name: string;
+  readonly slots: number;
+  dioIncomplete = 0;
+  commands = 0;
+  readonly #device: Device;
+  readonly #ring: ScsiRing;
+  readonly #total: bigint;
+  readonly #directIo: boolean;
+  readonly #checkDio: boolean;
+  /** Registered buffer index of each buffer handed out to the copy loop. */
+  readonly #handedOut = new Map<Uint8Array, number>();
+  /** Indices still to hand out (the first `slots`) and staging buffers free (the rest). */
+  #nextHandout = 0;
+  readonly #staging: number[] = [];
+  /** Reusable READ and WRITE requests by registered buffer index. */
+  readonly #reads: RingRequest[] = [];
+  readonly #writes: RingRequest[] = [];
+
+  constructor(options: RingEndpointOptions, ring: ScsiRing, slots: number) {
+    this.name = options.path;
+    this.blockSize = options.blockSize;
+    this.slots = slots;
+    this.#device = options.device;
+    this.#ring = ring;
+    this.#total = options.blocks;
+    this.#directIo = options.directIo;
+    this.#checkDio = options.directIo && options.kind === 'sg';
+    for (let i = 2 * slots - 1; i >= slots; i--) this.#staging.push(i);
+  }
+
+  blocks = (): bigint => this.#total;
+
+  /** The next registered buffer (the copy loop asks once per slot); plain memory past them. */
+  allocateBuffer(length: number): Uint8Array {
+    if (this.#nextHandout >= this.slots || length > this.#ring.bufferSize) return new Uint8Array(length);
+    const index = this.#nextHandout++;
+    const buffer = this.#ring.buffer(index).subarray(0, length);
+    this.#handedOut.set(buffer, index);
+    return buffer;
+  }
+
+  async read(at: number, count: number, _bs: number, buffer: Uint8Array): Promise<number> {
+    const own = this.#ownIndex(buffer);
+    const index = own ?? this.#takeStaging();
+    try {
+      const c = await this.#run(false, at, count, index, buffer.length);
+      const got = Math.max(0, Math.min(buffer.length, buffer.length - c.dinResid));
+      if (own === undefined && got > 0) buffer.set(this.#ring.buffer(index).subarray(0, got));
+      return got;
+    } finally {
+      if (own === undefined) this.#staging.push(index);
+    }
+  }
+
+  async write(at: number, count: number, _bs: number, buffer: Uint8Array): Promise<void> {
+    const own = this.#ownIndex(buffer);
+    const index = own ?? this.#takeStaging();
+    try {
+      if (own === undefined) this.#ring.buffer(index).set(buffer);
+      await this.#run(true, at, count, index, buffer.length);
+    } finally {
+      if (own === undefined) this.#staging.push(index);
+    }
+  }
+
+  /** The registered buffer `buffer` is (one this end handed out, or a prefix of one), if any. */
+  #ownIndex(buffer: Uint8Array): number | undefined {
+    const index = this.#handedOut.get(buffer);
+    if (index !== undefined) return index;
+    // A shorter view at the start of a handed-out buffer (the last, partial transfer).
+    for (const [b, i] of this.#handedOut) {
+      if (b.buffer === buffer.buffer && b.byteOffset === buffer.byteOffset) return i;
+    }
+    return undefined;
+  }
+
+  #takeStaging(): number {
+    // The copy loop has at most `slots` transfers going, so a staging buffer is always free.
+    return this.#staging.pop() as number;
+  }
+
+  /**
+   * The request object of registered buffer `index` for this direction, made once: the ring
+   * copies a request into its submission entry inside submit(), so the object and its CDB
+   * bytes can be rewritten for the buffer's next command (one transfer per buffer at a time).
+   */
+  #requestFor(write: boolean, index: number): RingRequest {
+    const table = write ? this.#writes : this.#reads;
+    let request = table[index];
+    if (request === undefined) {
+      const data = { buffer: index, length: 0 };
+      request = {
+        cdb: new Uint8Array(10),
+        ...(write ? { dataOut: data } : { dataIn: data }),
+        ...(this.#directIo ? { directIo: true } : {}),
+      };
+      table[index] = request;
+    }
+    return request;
+  }
+
+  /** One READ or WRITE through the ring; a completion that is not a success throws its error. */
+  async #run(
+    write: boolean,
+    at: number,
+    count: number,
+    index: number,
+    length: number,
+  ): Promise<RingCompletion> {
+    const request = this.#requestFor(write, index);
+    (request.dataIn ?? (request.dataOut as RingData)).length = length;
+    if (at <= 0xffff_ffff && count <= 0xffff && request.cdb.length === 10) {
+      // READ(10)/WRITE(10) in place: the layout readWriteCdb writes (SBC-5 5.15, 5.40).
+      const cdb = request.cdb;
+      cdb[0] = write ? 0x2a : 0x28;
+      cdb[2] = at >>> 24;
+      cdb[3] = (at >>> 16) & 0xff;
+      cdb[4] = (at >>> 8) & 0xff;
+      cdb[5] = at & 0xff;
+      cdb[7] = count >>> 8;
+      cdb[8] = count & 0xff;
+    } else {
+      request.cdb = readWriteCdb(write, BigInt(at), count);
+    }
+    const c = await this.#ring.submit(request);
+    this.commands++;
+    if (c.status !== 0 || c.hostStatus !== 0 || (c.driverStatus & 0xf) !== 0 || c.sense.length > 0) {
+      const error = completionError(c);
+      if (error !== undefined) throw error;
+    }
+    // sg reports whether it really did direct IO (SG_INFO_DIRECT_IO, sg_common_write): count the misses as sg_dd does.
+    if (this.#checkDio && (c.info & SG_INFO_DIRECT_IO_MASK) === 0) this.dioIncomplete++;
+    return c;
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.#ring.close();
+    } finally {
+      await this.#device.close();
+    }
+  }
+}
+
+/** The typed error of a ring completion that is not a success (the device API's categories). */
+function completionError(c: RingCompletion): Error | undefined {
+  let decodedSense: DecodedSense | undefined;
+  if (c.sense.length > 0) {
+    try {
+      decodedSense = decodeSense(c.sense);
+    } catch {
+      decodedSense = undefined;
+    }
+  }
+  const category = resultCategoryOf(c.status, c.hostStatus, c.driverStatus, c.sense.length);
+  if (category === ResultCategory.GOOD) return undefined;
+  return responseError({
+    status: c.status,
+    statusName: scsiStatusName(c.status),
+    hostStatus: c.hostStatus,
+    driverStatus: c.driverStatus,
+    sense: c.sense,
+    ...(decodedSense ? { decodedSense } : {}),
+    dinResid: c.dinResid,
+    doutResid: c.doutResid,
+    durationMs: c.durationUs / 1000,
+    info: c.info,
+    generatedTag: 0n,
+    usrPtr: 0n,
+    category,
+  });
+}
