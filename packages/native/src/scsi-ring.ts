@@ -72,6 +72,15 @@ export interface RingOptions {
    * small queue depth or with large transfers. No mmap-ed slots, no loop reaping.
    */
   sgThreads?: boolean;
+  /**
+   * bsg, and sg with `sgThreads`: while the consumer has more entries ready to run, it tells
+   * a JS thread about completions once per this many (default 1: once per completion), like
+   * a NIC's interrupt coalescing. A streaming caller that keeps the SQ full (`sgv4 dd`) then
+   * pays one event-loop wake-up per batch; the last completions before the SQ runs dry are
+   * always announced at once, so nothing waits longer than the command that follows it.
+   * 1..entries.
+   */
+  completionBatch?: number;
 }
 
 /** Where a command's data is: a range of a registered buffer. */
@@ -782,6 +791,7 @@ function sizing(options: RingOptions) {
     loopReapDepth: integer('options.loopReapDepth', options.loopReapDepth, 0, 256, queueDepth),
     timing: flag('options.timing', options.timing, true),
     sgThreads: flag('options.sgThreads', options.sgThreads, false),
+    completionBatch: integer('options.completionBatch', options.completionBatch, 1, 4096, 1),
   };
 }
 

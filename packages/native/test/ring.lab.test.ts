@@ -104,11 +104,13 @@ describe('sg ring with mmap-ed slots (the reserved buffer of one fd each)', () =
 });
 
 describe.each([
-  ['sg', labNodes.sg],
-  ['bsg', labNodes.bsg],
-] as const)('%s ring', (kind, path) => {
+  ['sg', labNodes.sg, {}],
+  ['bsg', labNodes.bsg, {}],
+  // The other sg consumer: blocking SG_IO threads, one fd and reserve each.
+  ['sg', labNodes.sg, { sgThreads: true }],
+] as const)('%s ring %o', (kind, path, consumer) => {
   it('random writes read back equal, through the ring and with sg_dd', async () => {
-    const ring = openRing(path, { queueDepth: 16, bufferCount: 64, bufferSize: 8 * BLOCK });
+    const ring = openRing(path, { ...consumer, queueDepth: 16, bufferCount: 64, bufferSize: 8 * BLOCK });
     expect(ring.kind).toBe(kind);
     const lbas = randomLbas(64, kind === 'sg' ? 7 : 11);
     const seeds = lbas.map((_, i) => i * 13 + (kind === 'sg' ? 1 : 2));
@@ -153,7 +155,7 @@ describe.each([
     const stats = ring.stats();
     expect(stats.submitted).toBe(129);
     expect(stats.completed).toBe(129);
-    if (kind === 'sg') {
+    if (kind === 'sg' && !('sgThreads' in consumer)) {
       expect(stats.ioctlCalls).toBe(0);
       expect(stats.writevCalls).toBeGreaterThan(0); // batches went down in one writev
       expect(stats.writeCalls + stats.writevCalls).toBeLessThan(129);
@@ -165,7 +167,7 @@ describe.each([
   });
 
   it('a CHECK CONDITION resolves with its sense data; bad requests are typed errors, nothing sent', async () => {
-    const ring = openRing(path, { queueDepth: 2, bufferCount: 1, bufferSize: 4096 });
+    const ring = openRing(path, { ...consumer, queueDepth: 2, bufferCount: 1, bufferSize: 4096 });
     try {
       // READ(10) beyond the end of the medium: ILLEGAL REQUEST / LBA OUT OF RANGE (scsi_debug check_device_access_params).
       const c = await ring.submit({ cdb: read10Cdb(0xfffffff0, 1), dataIn: { buffer: 0, length: 512 } });
@@ -190,7 +192,13 @@ describe.each([
   });
 
   it('completions carry their own request (tag echoed); at queue depth 1 they come in submission order', async () => {
-    const ring = openRing(path, { queueDepth: 1, entries: 32, bufferCount: 32, bufferSize: 4096 });
+    const ring = openRing(path, {
+      ...consumer,
+      queueDepth: 1,
+      entries: 32,
+      bufferCount: 32,
+      bufferSize: 4096,
+    });
     try {
       const order: bigint[] = [];
       const all = Array.from({ length: 32 }, (_, i) =>
@@ -218,7 +226,13 @@ describe.each([
     afterAll(() => setLatency({ delay: 0 }));
 
     it('every entry taken: submit() waits (back-pressure), never fails', async () => {
-      const ring = openRing(path, { queueDepth: 2, entries: 4, bufferCount: 1, bufferSize: 4096 });
+      const ring = openRing(path, {
+        ...consumer,
+        queueDepth: 2,
+        entries: 4,
+        bufferCount: 1,
+        bufferSize: 4096,
+      });
       try {
         const start = performance.now();
         const all = Array.from({ length: 12 }, (_, i) =>
@@ -238,7 +252,13 @@ describe.each([
     });
 
     it('abort: queued -> removed (never sent); in the kernel -> abandoned', async () => {
-      const ring = openRing(path, { queueDepth: 1, entries: 8, bufferCount: 3, bufferSize: 4096 });
+      const ring = openRing(path, {
+        ...consumer,
+        queueDepth: 1,
+        entries: 8,
+        bufferCount: 3,
+        bufferSize: 4096,
+      });
       try {
         const a = new AbortController();
         const b = new AbortController();
@@ -275,7 +295,13 @@ describe.each([
     });
 
     it('close() with 64 in flight: waits for every one, settles all, then frees', async () => {
-      const ring = openRing(path, { queueDepth: 16, entries: 64, bufferCount: 64, bufferSize: 4096 });
+      const ring = openRing(path, {
+        ...consumer,
+        queueDepth: 16,
+        entries: 64,
+        bufferCount: 64,
+        bufferSize: 4096,
+      });
       const settled: string[] = [];
       const all = Array.from({ length: 64 }, (_, i) =>
         ring.submit({ cdb: read10Cdb(LBA0 + i * 8, 8), dataIn: { buffer: i, length: 4096 } }).then(
@@ -292,11 +318,73 @@ describe.each([
       await expect(ring.submit({ cdb: read10Cdb(0, 1) })).rejects.toMatchObject({ code: 'EBADF' });
     });
   });
+});
 
+describe.each([
+  ['bsg', labNodes.bsg, {}],
+  ['sg', labNodes.sg, { sgThreads: true }],
+] as const)('%s ring %o (a threads consumer)', (kind, path, consumer) => {
+  it('completionBatch 8 with the SQ kept full: every completion once, with its data, in far fewer wake-ups', async () => {
+    const ring = openRing(path, {
+      ...consumer,
+      queueDepth: 1,
+      entries: 64,
+      bufferCount: 64,
+      bufferSize: 4096,
+      completionBatch: 8,
+    });
+    try {
+      const lbas = randomLbas(64, kind === 'sg' ? 21 : 23);
+      const expected = lbas.map((_, i) => pattern(4096, 9000 + i));
+      for (const [i] of lbas.entries()) ring.buffer(i).set(expected[i] as Uint8Array);
+      await Promise.all(
+        lbas.map((lba, i) => ring.submit({ cdb: write10Cdb(lba, 8), dataOut: { buffer: i, length: 4096 } })),
+      );
+      const before = ring.stats();
+      const seen = new Map<bigint, number>();
+      let bad = 0;
+      // 64 slots, each reading 4 times into its buffer: 256 commands, the SQ full throughout.
+      await Promise.all(
+        lbas.map(async (lba, i) => {
+          for (let round = 0; round < 4; round++) {
+            ring.buffer(i).fill(0);
+            const tag = BigInt(i * 4 + round + 1);
+            const c = await ring.submit({
+              cdb: read10Cdb(lba, 8),
+              dataIn: { buffer: i, length: 4096 },
+              tag,
+            });
+            good(c);
+            seen.set(c.tag, (seen.get(c.tag) ?? 0) + 1);
+            if (Buffer.compare(ring.buffer(i), expected[i] as Uint8Array) !== 0) bad++;
+          }
+        }),
+      );
+      expect(bad).toBe(0);
+      expect(seen.size).toBe(256);
+      expect([...seen.values()].every((n) => n === 1)).toBe(true);
+      const after = ring.stats();
+      expect(after.completed - before.completed).toBe(256);
+      expect(after.jsWakeups - before.jsWakeups).toBeLessThan(256 / 2);
+    } finally {
+      await ring.close();
+    }
+  });
+});
+
+describe.each([
+  ['sg', labNodes.sg],
+  ['bsg', labNodes.bsg],
+] as const)('%s ring', (_kind, path) => {
   it('four worker_threads submit to one ring at once: every completion exactly once, with its data', async () => {
     const workers = 4;
     const perWorker = 100;
-    const ring = openRing(path, { queueDepth: 16, entries: 64, bufferCount: workers * 16, bufferSize: 4096 });
+    const ring = openRing(path, {
+      queueDepth: 16,
+      entries: 64,
+      bufferCount: workers * 16,
+      bufferSize: 4096,
+    });
     const dist = join(packageRoot, 'dist', 'index.js');
     const source = `
       const { parentPort, workerData } = require('node:worker_threads');

@@ -124,6 +124,9 @@ export function openRingEndpoint(options: RingEndpointOptions): DdEndpoint | und
       // The kernel's own duration: no clock read per batch (a system call on an hpet clock).
       timing: false,
       sgThreads,
+      // One event-loop wake-up per quarter of the pipeline while the SQ stays full (the
+      // threads consumers; measured at 4 KiB QD1 with 100 µs latency: 1.1x over one per command).
+      completionBatch: Math.max(1, Math.floor(slots / 4)),
     });
   } catch {
     return undefined;

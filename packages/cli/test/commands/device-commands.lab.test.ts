@@ -355,6 +355,32 @@ describe('data integrity: sgv4 dd and sg_dd, both ways', () => {
     expect(sha256(back)).toBe(sha256(src));
   });
 
+  it('sg to bsg, device to device through two rings (sg write()/readv() consumer at 4 KiB QD16): reads back equal', async () => {
+    const src = join(dir, 'd2d.bin');
+    writeFileSync(src, Buffer.from(randomData(BLOCKS * 512)));
+    expect((await runProgram('sg_dd', [`if=${src}`, `of=${sg}`, 'bs=512', `seek=${SEEK}`])).status).toBe(0);
+    const TO = SEEK + 4 * BLOCKS;
+    const out = await json([
+      'dd',
+      `if=${sg}`,
+      `of=${bsg}`,
+      'bs=512',
+      'bpt=8',
+      `skip=${SEEK}`,
+      `seek=${TO}`,
+      `count=${BLOCKS}`,
+      '--qd',
+      '16',
+    ]);
+    expect(out).toMatchObject({ recordsIn: BLOCKS, recordsOut: BLOCKS, commands: 2 * (BLOCKS / 8) });
+    const back = join(dir, 'd2d-back.bin');
+    expect(
+      (await runProgram('sg_dd', [`if=${sg}`, `of=${back}`, 'bs=512', `skip=${TO}`, `count=${BLOCKS}`]))
+        .status,
+    ).toBe(0);
+    expect(sha256(back)).toBe(sha256(src));
+  });
+
   it('--mode dio on sg with allow_dio=1 moves data directly (no incomplete DIO), and it is intact', async () => {
     const before = getSgAllowDio();
     setSgAllowDio(true);
@@ -441,6 +467,28 @@ describe('faults from scsi_debug as sg3_utils exit statuses', () => {
         join(dir, 'ok.bin'),
       ]);
       expect(good.status).toBe(0);
+    } finally {
+      setScsiDebugParam('opts', opts);
+    }
+  });
+
+  it('dd through the ring: a medium error mid-copy (opts=2) is exit status 3/18 with the decoded sense', async () => {
+    setScsiDebugParam('opts', opts | 0x2);
+    try {
+      // Transfers of 8 blocks from 4608 (0x1200) at QD16: the one holding 0x1234 fails, the others complete.
+      const run = await runSgv4([
+        'dd',
+        `if=${sg}`,
+        `of=${join(dir, 'medium.bin')}`,
+        'bs=512',
+        'bpt=8',
+        'skip=4608',
+        'count=128',
+        '--qd',
+        '16',
+      ]);
+      expect([3, 18]).toContain(run.status);
+      expect(run.stderr).toMatch(/CHECK CONDITION: Medium Error: Unrecovered read error/);
     } finally {
       setScsiDebugParam('opts', opts);
     }

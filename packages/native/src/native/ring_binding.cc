@@ -292,6 +292,7 @@ NativeRing::NativeRing(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Native
     config.loop_reap_depth = NumberField(spec, "loopReapDepth", 0, 256);
     config.timing = spec.Get("timing").ToBoolean().Value();
     config.sg_threads = spec.Get("sgThreads").ToBoolean().Value();
+    config.completion_batch = NumberField(spec, "completionBatch", 1, config.entries);
     if (config.mmap_slots > 0 && config.buffer_size == 0) {
       throw InvalidField(env, "options.bufferSize", "must be > 0 with mmap-ed slots (it is their reserve size)", 0);
     }

@@ -764,7 +764,8 @@ class ThreadsConsumer : public RingConsumer {
       } else {
         c = sg_ ? ExecuteSg(fd, e) : ExecuteBsg(fd, e);
       }
-      core_->Post(&c, 1);
+      // More entries ready: a thread (this one or another) posts again soon and announces this one.
+      core_->Post(&c, 1, -1, core_->SqReady());
     }
   }
 

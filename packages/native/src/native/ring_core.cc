@@ -187,7 +187,7 @@ TakeResult RingCore::TakeNext(SqeCopy* out) {
   return TakeResult::kTaken;
 }
 
-void RingCore::Post(const CqeCopy* cqes, size_t count, int quiet_producer) {
+void RingCore::Post(const CqeCopy* cqes, size_t count, int quiet_producer, bool may_defer) {
   if (count == 0) return;
   int32_t orphaned = 0;
   uint64_t wake_mask = 0;
@@ -225,6 +225,22 @@ void RingCore::Post(const CqeCopy* cqes, size_t count, int quiet_producer) {
       wake_mask |= uint64_t{1} << c.producer;
     }
     Count(ring::kStatCompleted, count);
+    // Completion moderation (like interrupt coalescing): while the consumer has more entries to
+    // run, JS is told once per completion_batch completions instead of once per command. Never
+    // while closing (the last completions must reach JS) and never with a batch of 1.
+    if (may_defer && config_.completion_batch > 1 &&
+        __atomic_load_n(Word(ring::kOffClosing), __ATOMIC_SEQ_CST) == 0) {
+      deferred_mask_ |= wake_mask;
+      deferred_count_ += static_cast<uint32_t>(count);
+      if (deferred_count_ < config_.completion_batch) {
+        wake_mask = 0;
+      }
+    }
+    if (wake_mask != 0 || !may_defer) {
+      wake_mask |= deferred_mask_;
+      deferred_mask_ = 0;
+      deferred_count_ = 0;
+    }
     Count(ring::kStatBatches);
     // One wake per JS thread per batch (uv_async_send also coalesces sends until the callback runs).
     for (size_t p = 0; p < producers_.size(); p++) {

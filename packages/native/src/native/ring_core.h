@@ -85,6 +85,7 @@ struct RingConfig {
   uint32_t mmap_slots = 0;   // sg: fds whose reserved buffer is mmap-ed and registered after the others
   uint32_t loop_reap_depth = 0;  // sg: at most this many commands in the kernel are reaped by their JS thread's loop
   bool timing = true;  // durations from the consumer's clock (two reads per batch), else the kernel's (ms)
+  uint32_t completion_batch = 1;  // threads consumers: completions announced to JS per wake-up while more entries are ready
   bool sg_threads = false;  // sg: queue_depth threads each running blocking SG_IO on its own fd, not write()/readv()
 };
 
@@ -151,7 +152,12 @@ class RingCore : public std::enable_shared_from_this<RingCore> {
   /** Whether an entry (published or cancelled) is waiting at the SQ head. */
   bool SqReady() const;
   /** Posts completions (any thread) and wakes each JS thread concerned once, but `quiet_producer` (the caller). */
-  void Post(const CqeCopy* cqes, size_t count, int quiet_producer = -1);
+  /**
+   * Publishes completions and wakes their JS threads. With `may_defer` (the caller will post
+   * again soon: more entries are ready to run) and completion_batch > 1, the wake-up waits
+   * until completion_batch completions are unannounced; any Post without it announces all.
+   */
+  void Post(const CqeCopy* cqes, size_t count, int quiet_producer = -1, bool may_defer = false);
   /** sg: the consumer registers its mmap-ed reserves (the core keeps one reference each). */
   void SetMmapRegions(std::vector<SharedMapping*> regions) { mmap_regions_ = std::move(regions); }
   SharedMapping* mmap_region(size_t i) const { return i < mmap_regions_.size() ? mmap_regions_[i] : nullptr; }
@@ -199,6 +205,8 @@ class RingCore : public std::enable_shared_from_this<RingCore> {
   uint32_t head_ = 0;  // consumer's SQ head (callers of TakeNext serialise)
   std::mutex mutex_;   // producers_ and completion-queue tails
   std::vector<ProducerLink> producers_;
+  uint64_t deferred_mask_ = 0;    // producers with completions not yet announced (under mutex_)
+  uint32_t deferred_count_ = 0;   // how many
   std::unique_ptr<RingConsumer> consumer_;
   std::vector<SharedMapping*> mmap_regions_;
   std::atomic<bool> stopped_{false};
