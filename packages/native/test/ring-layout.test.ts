@@ -27,6 +27,9 @@ describe('openRing refuses', () => {
     [{ producers: 33 }, 'options.producers'],
     [{ bufferSize: 2 ** 29 }, 'options.bufferSize'],
     [{ bufferCount: 65536, bufferSize: 65536 }, 'options.bufferCount'],
+    [{ completionBatch: 0 }, 'options.completionBatch'],
+    [{ queueDepth: 4, entries: 8, completionBatch: 16 }, 'options.completionBatch'],
+    [{ sgThreads: 'yes' as unknown as boolean }, 'options.sgThreads'],
   ])('%o (field %s)', (options, field) => {
     expect(() => openRing('/dev/null', options)).toThrow(InvalidFieldError);
     expect(() => openRing('/dev/null', options)).toThrow(expect.objectContaining({ field }));

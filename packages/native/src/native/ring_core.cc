@@ -147,6 +147,10 @@ bool RingCore::SqReady() const {
   return static_cast<uint32_t>(state) == head_ || static_cast<uint32_t>(state) == head_ + 1;
 }
 
+uint32_t RingCore::SqBacklog() const {
+  return static_cast<uint32_t>(__atomic_load_n(Word(ring::kOffSqTail), __ATOMIC_ACQUIRE)) - head_;
+}
+
 TakeResult RingCore::TakeNext(SqeCopy* out) {
   uint8_t* entry = control_.data() + ring::kOffSq + (head_ & mask_) * ring::kSqeSize;
   auto* state = reinterpret_cast<int32_t*>(entry + ring::kSqeState);

@@ -151,6 +151,8 @@ class RingCore : public std::enable_shared_from_this<RingCore> {
   TakeResult TakeNext(SqeCopy* out);
   /** Whether an entry (published or cancelled) is waiting at the SQ head. */
   bool SqReady() const;
+  /** Positions claimed by producers and not yet taken (some maybe not yet published). Under the consumer's lock. */
+  uint32_t SqBacklog() const;
   /** Posts completions (any thread) and wakes each JS thread concerned once, but `quiet_producer` (the caller). */
   /**
    * Publishes completions and wakes their JS threads. With `may_defer` (the caller will post
