@@ -190,18 +190,58 @@ export interface RingShare {
   readonly id: number;
 }
 
-interface Pending {
-  resolve: (c: RingCompletion) => void;
-  reject: (e: Error) => void;
+/**
+ * A request between submit and reap. Its promise is made only when the outcome is not known
+ * before submit() returns: a command the device answers inside the inline doorbell's write()
+ * (scsi_debug delay=0) settles first and submit() returns an already settled promise.
+ */
+class Pending {
+  resolve: ((c: RingCompletion) => void) | undefined = undefined;
+  reject: ((e: Error) => void) | undefined = undefined;
+  /** The outcome when it came before the promise was made. */
+  value: RingCompletion | undefined = undefined;
+  error: Error | undefined = undefined;
   /** SQ position once claimed, else -1. */
-  pos: number;
-  /** Settled early (abort): the completion only frees the slot. */
-  done: boolean;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
+  pos = -1;
+  /** Settled (an abort settles early: the completion then only frees the slot). */
+  done = false;
+  onAbort: (() => void) | undefined = undefined;
+  readonly signal: AbortSignal | undefined;
   /** First CDB byte, for messages (built only when one is needed). */
-  cdb0: number;
+  readonly cdb0: number;
+
+  constructor(signal: AbortSignal | undefined, cdb0: number) {
+    this.signal = signal;
+    this.cdb0 = cdb0;
+  }
+
+  /** The promise of the outcome: settled already, or settled by a later reap or abort. */
+  promise(): Promise<RingCompletion> {
+    if (this.done)
+      return this.error !== undefined
+        ? Promise.reject(this.error)
+        : Promise.resolve(this.value as RingCompletion);
+    return new Promise<RingCompletion>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+
+  fulfil(value: RingCompletion): void {
+    this.done = true;
+    if (this.resolve !== undefined) this.resolve(value);
+    else this.value = value;
+  }
+
+  fail(error: Error): void {
+    this.done = true;
+    if (this.reject !== undefined) this.reject(error);
+    else this.error = error;
+  }
 }
+
+/** Settled: a microtask doorbell is one reaction on it (queueMicrotask costs an AsyncResource and a bind). */
+const SETTLED = Promise.resolve();
 
 interface Waiter {
   encoded: Encoded;
@@ -218,6 +258,8 @@ interface Encoded {
   timeout: number;
   sense: number;
   tag: bigint;
+  /** tag is not 0 (0 is written without a BigInt conversion). */
+  tagged: boolean;
   attribute: number;
   flags: number;
 }
@@ -297,6 +339,8 @@ export class ScsiRing implements AsyncDisposable {
   readonly #pending: (Pending | undefined)[];
   readonly #freeIds: number[];
   #inFlight = 0;
+  /** The credit count this thread last saw (a guess: other threads take and return credits too). */
+  #credits = 1;
   readonly #waiters: Waiter[] = [];
   #waiting = false;
   #unrung = 0;
@@ -311,11 +355,21 @@ export class ScsiRing implements AsyncDisposable {
     timeout: 0,
     sense: 0,
     tag: 0n,
+    tagged: false,
     attribute: 0,
     flags: 0,
   };
   /** The doorbell as a microtask, bound once (no closure per batch). */
-  readonly #doorbellTask = (): void => this.#ringDoorbell();
+  readonly #doorbellTask = (): void => this.#ringNow();
+  /** Completions the last reap delivered: more than one means continuations that may submit a batch. */
+  #lastReaped = 0;
+  /** Inside submitMany(): one doorbell after the last request. */
+  #batching = false;
+  /** A submit rang at once in this tick: the next ones of the tick are a burst, rung as one batch. */
+  #rangInTick = false;
+  readonly #tickTask = (): void => {
+    this.#rangInTick = false;
+  };
   #refed = false;
   #unrefQueued = false;
   #userRef = true;
@@ -420,8 +474,7 @@ export class ScsiRing implements AsyncDisposable {
   submit(request: RingRequest): Promise<RingCompletion> {
     let encoded: Encoded;
     try {
-      if (this.#closing || Atomics.load(this.#i32, RING.offClosing >> 2) !== 0)
-        throw OsError.fromErrno(9, 'submit', this.path);
+      if (this.#closing) throw OsError.fromErrno(9, 'submit', this.path);
       encoded = this.#encode(request, this.#scratch);
     } catch (error) {
       return Promise.reject(error);
@@ -434,32 +487,44 @@ export class ScsiRing implements AsyncDisposable {
         ),
       );
     }
-    return new Promise<RingCompletion>((resolve, reject) => {
-      const pending: Pending = {
-        resolve,
-        reject,
-        pos: -1,
-        done: false,
-        signal: request.signal,
-        onAbort: undefined,
-        cdb0: request.cdb[0] ?? 0,
-      };
-      if (this.#waiters.length === 0 && this.#takeCredit()) {
-        this.#publish(encoded, pending);
+    const credit = this.#waiters.length === 0 && this.#takeCredit();
+    // The owner closed the ring (its credits are gone, so no credit was taken): refuse, not wait.
+    if (!credit && Atomics.load(this.#i32, RING.offClosing >> 2) !== 0)
+      return Promise.reject(OsError.fromErrno(9, 'submit', this.path));
+    const pending = new Pending(request.signal, request.cdb[0] ?? 0);
+    if (credit) {
+      this.#publish(encoded, pending);
+      // A lone command rings at once, not from a microtask: nothing else of this thread is in
+      // flight, the last reap delivered at most one completion (no other continuation is about
+      // to submit) and nothing rang at once earlier in this tick (a burst: the rest of it goes
+      // in one batch). A device that answers inside write() settles it before this returns.
+      if (this.#inFlight === 1 && this.#lastReaped <= 1 && !this.#rangInTick && !this.#batching) {
+        this.#rangInTick = true;
+        SETTLED.then(this.#tickTask);
+        this.#ringNow();
       } else {
-        this.#wait({ encoded: { ...encoded }, pending });
+        this.#queueDoorbell();
       }
-      if (request.signal !== undefined) {
-        const signal = request.signal;
-        pending.onAbort = () => this.#abort(pending, signal.reason);
-        signal.addEventListener('abort', pending.onAbort, { once: true });
-      }
-    });
+    } else {
+      this.#wait({ encoded: { ...encoded }, pending });
+    }
+    const promise = pending.promise();
+    if (request.signal !== undefined && !pending.done) {
+      const signal = request.signal;
+      pending.onAbort = () => this.#abort(pending, signal.reason);
+      signal.addEventListener('abort', pending.onAbort, { once: true });
+    }
+    return promise;
   }
 
   /** Submits several commands; one doorbell for all of them (as every call in one tick). */
   submitMany(requests: readonly RingRequest[]): Promise<RingCompletion>[] {
-    return requests.map((r) => this.submit(r));
+    this.#batching = true;
+    try {
+      return requests.map((r) => this.submit(r));
+    } finally {
+      this.#batching = false;
+    }
   }
 
   /** The ring keeps the event loop alive while this thread has requests in flight (the default). */
@@ -540,8 +605,9 @@ export class ScsiRing implements AsyncDisposable {
         );
       length = integer(field.length, data.length, 1, this.bufferSize - offset, data.length);
     }
-    const tag = request.tag ?? 0n;
-    if (typeof tag !== 'bigint' || tag < 0n || tag > 0xffff_ffff_ffff_ffffn)
+    const tag = request.tag;
+    // No BigInt comparison for the common untagged command.
+    if (tag !== undefined && (typeof tag !== 'bigint' || tag < 0n || tag > 0xffff_ffff_ffff_ffffn))
       throw new InvalidFieldError('tag', 'must be a bigint in 0..2^64-1', tag);
     out.cdb = cdb;
     out.direction =
@@ -555,7 +621,8 @@ export class ScsiRing implements AsyncDisposable {
     out.length = length;
     out.timeout = integer('timeout', request.timeout, 1, 0xffff_ffff, 60_000);
     out.sense = integer('senseLength', request.senseLength, 0, RING.senseBytes, RING.senseBytes);
-    out.tag = tag;
+    out.tag = tag ?? 0n;
+    out.tagged = tag !== undefined && tag !== 0n;
     out.attribute = integer('attribute', request.attribute, 0, 255, 0);
     out.flags =
       (request.directIo === true ? RING_FLAG.directIo : 0) |
@@ -567,13 +634,29 @@ export class ScsiRing implements AsyncDisposable {
     return `SCSI command 0x${pending.cdb0.toString(16).padStart(2, '0')} on ${this.path}`;
   }
 
+  /**
+   * Takes one credit (compare-exchange, never below 1 -> 0). It starts from the value this
+   * thread last saw, so a lone thread takes it with one atomic operation, not a load and a
+   * compare-exchange; a stale guess costs one more round (the exchange returns the value).
+   */
   #takeCredit(): boolean {
     const i32 = this.#i32;
     const index = RING.offCredits >> 2;
+    let c = this.#credits;
     for (;;) {
-      const c = Atomics.load(i32, index);
-      if (c <= 0) return false;
-      if (Atomics.compareExchange(i32, index, c, c - 1) === c) return true;
+      if (c <= 0) {
+        c = Atomics.load(i32, index);
+        if (c <= 0) {
+          this.#credits = c;
+          return false;
+        }
+      }
+      const seen = Atomics.compareExchange(i32, index, c, c - 1);
+      if (seen === c) {
+        this.#credits = c - 1;
+        return true;
+      }
+      c = seen;
     }
   }
 
@@ -600,27 +683,43 @@ export class ScsiRing implements AsyncDisposable {
     view.setUint32(base + RING.sqeBufferOffset, e.offset, true);
     view.setUint32(base + RING.sqeLength, e.length, true);
     view.setUint32(base + RING.sqeTimeout, e.timeout, true);
-    view.setBigUint64(base + RING.sqeTag, e.tag, true);
+    if (e.tagged) {
+      view.setBigUint64(base + RING.sqeTag, e.tag, true);
+    } else {
+      view.setUint32(base + RING.sqeTag, 0, true);
+      view.setUint32(base + RING.sqeTag + 4, 0, true);
+    }
     view.setUint16(base + RING.sqeMaxSense, e.sense, true);
     view.setUint16(base + RING.sqeFlags, e.flags, true);
     this.#u8.set(e.cdb, base + RING.sqeCdb);
     Atomics.store(this.#i32, base >> 2, pos);
     pending.pos = pos;
     this.#unrung++;
-    if (!this.#doorbellQueued) {
-      this.#doorbellQueued = true;
-      queueMicrotask(this.#doorbellTask);
-    }
   }
 
-  /** One doorbell per batch; no native call at all while the consumer is awake. */
-  #ringDoorbell(): void {
+  /** The doorbell for what was published in this tick, rung from a microtask (once per batch). */
+  #queueDoorbell(): void {
+    if (this.#doorbellQueued) return;
+    this.#doorbellQueued = true;
+    SETTLED.then(this.#doorbellTask);
+  }
+
+  /** One doorbell per batch; no native call at all while the consumer is awake. Never throws. */
+  #ringNow(): void {
     this.#doorbellQueued = false;
     const count = this.#unrung;
+    if (count === 0) return;
     this.#unrung = 0;
-    // sg: the doorbell submits inline (io_uring_enter-style) and reaps what the device already
-    // answered; those completions are reaped here, without a wake-up.
-    if (Atomics.load(this.#i32, RING.offSleeping >> 2) !== 0 && this.#native.doorbell(count)) this.#reap();
+    try {
+      // sg: the doorbell submits inline (io_uring_enter-style) and reaps what the device already
+      // answered; those completions are reaped here, without a wake-up.
+      if (Atomics.load(this.#i32, RING.offSleeping >> 2) !== 0 && this.#native.doorbell(count)) this.#reap();
+    } catch (error) {
+      // A bug here must not become a rejection nobody awaits: surface it as an uncaught exception.
+      process.nextTick(() => {
+        throw error;
+      });
+    }
   }
 
   #wait(waiter: Waiter): void {
@@ -649,6 +748,7 @@ export class ScsiRing implements AsyncDisposable {
     while (this.#waiters.length > 0 && this.#takeCredit()) {
       const w = this.#waiters.shift() as Waiter;
       this.#publish(w.encoded, w.pending);
+      this.#queueDoorbell();
     }
     if (this.#waiters.length === 0) this.#setWaiting(false);
   }
@@ -671,17 +771,16 @@ export class ScsiRing implements AsyncDisposable {
       this.#inFlight--;
       if (pending.onAbort !== undefined) pending.signal?.removeEventListener('abort', pending.onAbort);
       if (pending.done) continue;
-      pending.done = true;
       const errno = view.getInt32(base + RING.cqeErrno, true);
       if ((view.getUint32(base + RING.cqeFlags, true) & CQE_CANCELLED) !== 0) {
-        pending.reject(new AbortedError(`${this.#what(pending)} (removed from the ring before it was sent)`));
+        pending.fail(new AbortedError(`${this.#what(pending)} (removed from the ring before it was sent)`));
       } else if (errno !== 0) {
-        pending.reject(OsError.fromErrno(errno, this.#syscall, this.path));
+        pending.fail(OsError.fromErrno(errno, this.#syscall, this.path));
       } else {
         const senseLength = Math.min(view.getUint32(base + RING.cqeSenseLength, true), RING.senseBytes);
         const tagLow = view.getUint32(base + RING.cqeTag, true);
         const tagHigh = view.getUint32(base + RING.cqeTag + 4, true);
-        pending.resolve({
+        pending.fulfil({
           status: view.getUint32(base + RING.cqeDeviceStatus, true),
           hostStatus: view.getUint32(base + RING.cqeTransport, true),
           driverStatus: view.getUint32(base + RING.cqeDriver, true),
@@ -699,13 +798,17 @@ export class ScsiRing implements AsyncDisposable {
       }
     }
     if (n === 0) return;
+    this.#lastReaped = n;
     this.#cqHead = head;
     Atomics.store(i32, this.#cqHeadIndex, head);
-    Atomics.add(i32, RING.offCredits >> 2, n);
+    const credits = Atomics.add(i32, RING.offCredits >> 2, n) + n;
+    this.#credits = credits;
     if (this.#waiters.length > 0) this.#admitWaiters();
     // Other threads may wait for credits; a closing ring's consumer waits for the last one.
     if (Atomics.load(i32, RING.offWaiters >> 2) > 0) this.#native.kick();
-    if (Atomics.load(i32, RING.offClosing >> 2) !== 0 && this.#native.doorbell(1)) this.#reap();
+    // Credits are negative once the owner closed the ring (shutdown takes RING.closedCredits
+    // away after raising the closing flag, then wakes the consumer, which then counts these).
+    if (credits < 0 && this.#native.doorbell(1)) this.#reap();
     if (this.#inFlight === 0) {
       this.#drained?.();
       this.#queueUnref();
@@ -729,8 +832,7 @@ export class ScsiRing implements AsyncDisposable {
     // published -> cancelled, only for this entry's generation (ring_layout.h explains why no ABA).
     const removed =
       Atomics.compareExchange(this.#i32, base >> 2, pending.pos, (pending.pos + 1) | 0) === pending.pos;
-    pending.done = true;
-    pending.reject(
+    pending.fail(
       new AbortedError(
         removed
           ? `${this.#what(pending)} (removed from the ring's submission queue, never sent)`
@@ -741,9 +843,8 @@ export class ScsiRing implements AsyncDisposable {
   }
 
   #settleEarly(pending: Pending, error: Error): void {
-    pending.done = true;
     if (pending.onAbort !== undefined) pending.signal?.removeEventListener('abort', pending.onAbort);
-    pending.reject(error);
+    pending.fail(error);
   }
 
   #setRef(on: boolean): void {

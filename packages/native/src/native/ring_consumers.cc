@@ -305,7 +305,9 @@ class SgConsumer : public RingConsumer {
   /** Takes entries while slots are free and writes them: one writev per fd. Returns entries taken. */
   int Submit() {
     int taken = 0;
-    batch_.assign(fds_.size(), {});
+    // Emptied, not re-created: the inner vectors keep their capacity (no allocation per call).
+    batch_.resize(fds_.size());
+    for (std::vector<int>& b : batch_) b.clear();
     while (!free_.empty()) {
       SqeCopy e;
       const bool was_held = has_held_;
@@ -402,7 +404,10 @@ class SgConsumer : public RingConsumer {
       iovec iov[kPerFd];
       for (int i = 0; i < want; i++) iov[i] = {&replies_[i], sizeof(sg_io_hdr)};
       core_->Count(ring::kStatReadvCalls);
-      const ssize_t n = readv(fds_[f], iov, want);
+      // One command in flight (QD1): read(), the plain promise path's call. sg has no
+      // read_iter, so readv() pays for importing the iovec and then calls sg_read per element
+      // anyway (do_loop_readv_writev in fs/read_write.c).
+      const ssize_t n = want == 1 ? read(fds_[f], &replies_[0], sizeof(sg_io_hdr)) : readv(fds_[f], iov, want);
       if (n < 0) {
         if (errno == EAGAIN || errno == EINTR) continue;
         FailFd(static_cast<int>(f), errno);
@@ -562,7 +567,9 @@ class SgConsumer : public RingConsumer {
     for (int round = 0; round < 8; round++) {
       const int taken = Submit();
       const int found = Drain();
-      if (taken == 0 && found == 0) break;
+      // Another round only when the replies freed slots for what is still waiting: a second
+      // Submit() of an empty SQ would find nothing (the common QD1 case).
+      if ((taken == 0 && found == 0) || !(has_held_ || core_->SqReady())) break;
     }
     const bool mine = Flush(producer);
     return (mine ? kReapNow : 0) | HandOver(producer, can_loop);
