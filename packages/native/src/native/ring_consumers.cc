@@ -776,8 +776,8 @@ class ThreadsConsumer : public RingConsumer {
       // JS would otherwise sleep and wake once per command. With the queue running low JS is the
       // bottleneck: it is told at once, and never left idle with completions to reap (measured at
       // delay=0: deferring then cost 0.75x, JS slept and woke per batch instead of staying busy).
-      bool defer;
-      {
+      bool defer = false;
+      if (core_->config().completion_batch > 1) {
         std::lock_guard<std::mutex> lock(mutex_);
         defer = core_->SqBacklog() >= core_->config().completion_batch;
       }
