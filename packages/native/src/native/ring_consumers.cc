@@ -785,6 +785,25 @@ class ThreadsConsumer : public RingConsumer {
     }
   }
 
+  /**
+   * One blocking SG_IO with `header` (an sg_io_hdr or an sg_io_v4) on `fd`: counted, and timed
+   * with the consumer's clock when the ring times; the completion carries the entry's identity
+   * and errno. The caller fills in what the header says.
+   */
+  CqeCopy RunSgIo(int fd, void* header, const SqeCopy& e) {
+    const bool timing = core_->config().timing;
+    const uint64_t start = timing ? NowNs() : 0;
+    core_->Count(ring::kStatIoctlCalls);
+    core_->Count(ring::kStatSubmitted);
+    int rc;
+    do {
+      rc = ioctl(fd, SG_IO, header);
+    } while (rc < 0 && errno == EINTR);  // signals are blocked in these threads; see the file comment
+    CqeCopy c = FailedCqe(e, rc < 0 ? errno : 0);
+    if (timing) c.duration_us = static_cast<uint32_t>((NowNs() - start) / 1000);
+    return c;
+  }
+
   /** One sg_io_hdr SG_IO on this thread's sg fd (sg_new_write validates it as write() would). */
   CqeCopy ExecuteSg(int fd, const SqeCopy& e) {
     sg_io_hdr hdr;
@@ -806,24 +825,11 @@ class ThreadsConsumer : public RingConsumer {
     hdr.flags = ((e.flags & ring::kFlagQueueAtTail) ? kSgFlagQAtTail : 0) |
                 ((e.flags & ring::kFlagDirectIo) ? SG_FLAG_DIRECT_IO : 0);
     hdr.pack_id = static_cast<int>(e.user_data & 0x7fffffff);
-    const bool timing = core_->config().timing;
-    const uint64_t start = timing ? NowNs() : 0;
-    core_->Count(ring::kStatIoctlCalls);
-    core_->Count(ring::kStatSubmitted);
-    int rc;
-    do {
-      rc = ioctl(fd, SG_IO, &hdr);
-    } while (rc < 0 && errno == EINTR);  // signals are blocked here; see the file comment
-    const int error = rc < 0 ? errno : 0;
-    CqeCopy c;
-    c.user_data = e.user_data;
-    c.producer = e.producer;
-    c.tag = e.tag;
-    c.error = error;
+    CqeCopy c = RunSgIo(fd, &hdr, e);
     // Without the consumer's clock: the kernel's, in milliseconds (sg_new_read sets
     // sg_io_hdr.duration from jiffies, drivers/scsi/sg.c).
-    c.duration_us = timing ? static_cast<uint32_t>((NowNs() - start) / 1000) : MsToUs(hdr.duration);
-    if (error == 0) {
+    if (!core_->config().timing) c.duration_us = MsToUs(hdr.duration);
+    if (c.error == 0) {
       c.device_status = hdr.status;
       c.transport_status = hdr.host_status;
       c.driver_status = hdr.driver_status;
@@ -859,24 +865,11 @@ class ThreadsConsumer : public RingConsumer {
     }
     v4.timeout = e.timeout_ms;
     v4.flags = (e.flags & ring::kFlagQueueAtTail) ? BSG_FLAG_Q_AT_TAIL : 0;
-    const bool timing = core_->config().timing;
-    const uint64_t start = timing ? NowNs() : 0;
-    core_->Count(ring::kStatIoctlCalls);
-    core_->Count(ring::kStatSubmitted);
-    int rc;
-    do {
-      rc = ioctl(fd, SG_IO, &v4);
-    } while (rc < 0 && errno == EINTR);  // never happens (signals blocked, uninterruptible wait); cheap to be sure
-    const int error = rc < 0 ? errno : 0;
-    CqeCopy c;
-    c.user_data = e.user_data;
-    c.producer = e.producer;
-    c.tag = e.tag;
-    c.error = error;
+    CqeCopy c = RunSgIo(fd, &v4, e);
     // Without the consumer's clock: the kernel's, in milliseconds (scsi_bsg_sg_io_fn sets
     // sg_io_v4.duration from jiffies, drivers/scsi/scsi_bsg.c).
-    c.duration_us = timing ? static_cast<uint32_t>((NowNs() - start) / 1000) : MsToUs(v4.duration);
-    if (error == 0) {
+    if (!core_->config().timing) c.duration_us = MsToUs(v4.duration);
+    if (c.error == 0) {
       c.device_status = v4.device_status;
       c.transport_status = v4.transport_status;
       c.driver_status = v4.driver_status;
