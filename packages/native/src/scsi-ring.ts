@@ -150,6 +150,12 @@ export interface RingCompletion {
   tag: bigint;
 }
 
+/**
+ * Takes the outcome of a {@link ScsiRing.post}: the completion (whatever the SCSI status), or
+ * the error submit() would have rejected with (OsError, AbortedError).
+ */
+export type RingCallback = (outcome: RingCompletion | Error) => void;
+
 /** Counters of a ring (all threads together), from the shared control block. */
 export interface RingStats {
   /** Commands handed to the kernel. */
@@ -196,6 +202,8 @@ export interface RingShare {
  * (scsi_debug delay=0) settles first and submit() returns an already settled promise.
  */
 class Pending {
+  /** post(): the callback that takes the outcome (no promise is ever made). */
+  callback: RingCallback | undefined = undefined;
   resolve: ((c: RingCompletion) => void) | undefined = undefined;
   reject: ((e: Error) => void) | undefined = undefined;
   /** The outcome when it came before the promise was made. */
@@ -229,14 +237,31 @@ class Pending {
 
   fulfil(value: RingCompletion): void {
     this.done = true;
-    if (this.resolve !== undefined) this.resolve(value);
+    if (this.callback !== undefined) deliver(this.callback, value);
+    else if (this.resolve !== undefined) this.resolve(value);
     else this.value = value;
   }
 
   fail(error: Error): void {
     this.done = true;
-    if (this.reject !== undefined) this.reject(error);
+    if (this.callback !== undefined) deliver(this.callback, error);
+    else if (this.reject !== undefined) this.reject(error);
     else this.error = error;
+  }
+}
+
+/**
+ * Hands an outcome to a post() callback. A callback that throws must neither stop the reap
+ * (the other completions of the batch are still owed) nor vanish: it becomes an uncaught
+ * exception, as an exception in an event listener does.
+ */
+function deliver(callback: RingCallback, outcome: RingCompletion | Error): void {
+  try {
+    callback(outcome);
+  } catch (error) {
+    process.nextTick(() => {
+      throw error;
+    });
   }
 }
 
@@ -374,6 +399,8 @@ export class ScsiRing implements AsyncDisposable {
   #unrefQueued = false;
   #userRef = true;
   #closing = false;
+  /** post() callbacks and their outcomes, delivered once a reap has returned the batch's credits. */
+  readonly #due: (RingCallback | RingCompletion | Error)[] = [];
   #closePromise: Promise<void> | undefined;
   #drained: (() => void) | undefined;
   #stopped: (() => void) | undefined;
@@ -515,6 +542,40 @@ export class ScsiRing implements AsyncDisposable {
       signal.addEventListener('abort', pending.onAbort, { once: true });
     }
     return promise;
+  }
+
+  /**
+   * Submits one command without a promise, for loops that keep a pipeline full: `callback`
+   * takes the outcome, always later (from the reap of a completion batch, never inside post()),
+   * exactly once. Returns false, having done nothing, when every entry is taken: post again
+   * from a callback (each completion frees one entry). Commands posted in one tick share one
+   * doorbell. A bad request throws InvalidFieldError; a closed ring OsError EBADF.
+   */
+  post(request: RingRequest, callback: RingCallback): boolean {
+    if (this.#closing) throw OsError.fromErrno(9, 'post', this.path);
+    const encoded = this.#encode(request, this.#scratch);
+    if (typeof callback !== 'function')
+      throw new InvalidFieldError('callback', 'must be a function', callback);
+    if (request.signal?.aborted === true)
+      throw new AbortedError(
+        `${opcodeName(request.cdb)} on ${this.path} (aborted before it was sent)`,
+        request.signal.reason,
+      );
+    // Waiters (submit() callers) were first; a post never overtakes them.
+    if (this.#waiters.length > 0 || !this.#takeCredit()) {
+      if (Atomics.load(this.#i32, RING.offClosing >> 2) !== 0) throw OsError.fromErrno(9, 'post', this.path);
+      return false;
+    }
+    const pending = new Pending(request.signal, encoded.cdb[0] ?? 0);
+    pending.callback = callback;
+    this.#publish(encoded, pending);
+    this.#queueDoorbell();
+    if (request.signal !== undefined) {
+      const signal = request.signal;
+      pending.onAbort = () => this.#abort(pending, signal.reason);
+      signal.addEventListener('abort', pending.onAbort, { once: true });
+    }
+    return true;
   }
 
   /** Submits several commands; one doorbell for all of them (as every call in one tick). */
@@ -754,6 +815,7 @@ export class ScsiRing implements AsyncDisposable {
   }
 
   #reap(): void {
+    const due = this.#due;
     const i32 = this.#i32;
     const view = this.#view;
     const tail = Atomics.load(i32, this.#cqTailIndex);
@@ -772,15 +834,16 @@ export class ScsiRing implements AsyncDisposable {
       if (pending.onAbort !== undefined) pending.signal?.removeEventListener('abort', pending.onAbort);
       if (pending.done) continue;
       const errno = view.getInt32(base + RING.cqeErrno, true);
+      let outcome: RingCompletion | Error;
       if ((view.getUint32(base + RING.cqeFlags, true) & CQE_CANCELLED) !== 0) {
-        pending.fail(new AbortedError(`${this.#what(pending)} (removed from the ring before it was sent)`));
+        outcome = new AbortedError(`${this.#what(pending)} (removed from the ring before it was sent)`);
       } else if (errno !== 0) {
-        pending.fail(OsError.fromErrno(errno, this.#syscall, this.path));
+        outcome = OsError.fromErrno(errno, this.#syscall, this.path);
       } else {
         const senseLength = Math.min(view.getUint32(base + RING.cqeSenseLength, true), RING.senseBytes);
         const tagLow = view.getUint32(base + RING.cqeTag, true);
         const tagHigh = view.getUint32(base + RING.cqeTag + 4, true);
-        pending.fulfil({
+        outcome = {
           status: view.getUint32(base + RING.cqeDeviceStatus, true),
           hostStatus: view.getUint32(base + RING.cqeTransport, true),
           driverStatus: view.getUint32(base + RING.cqeDriver, true),
@@ -794,8 +857,14 @@ export class ScsiRing implements AsyncDisposable {
           info: view.getUint32(base + RING.cqeInfo, true),
           // No BigInt arithmetic for the common untagged command.
           tag: tagLow === 0 && tagHigh === 0 ? 0n : view.getBigUint64(base + RING.cqeTag, true),
-        });
+        };
       }
+      if (pending.callback !== undefined) {
+        // After the batch's credits are back (below): a callback that posts again finds an entry.
+        pending.done = true;
+        due.push(pending.callback, outcome);
+      } else if (outcome instanceof Error) pending.fail(outcome);
+      else pending.fulfil(outcome);
     }
     if (n === 0) return;
     this.#lastReaped = n;
@@ -809,6 +878,13 @@ export class ScsiRing implements AsyncDisposable {
     // Credits are negative once the owner closed the ring (shutdown takes RING.closedCredits
     // away after raising the closing flag, then wakes the consumer, which then counts these).
     if (credits < 0 && this.#native.doorbell(1)) this.#reap();
+    if (due.length > 0) {
+      // Taken out first: a callback that submits may reap again, inside this loop.
+      const list = due.slice();
+      due.length = 0;
+      for (let i = 0; i < list.length; i += 2)
+        deliver(list[i] as RingCallback, list[i + 1] as RingCompletion | Error);
+    }
     if (this.#inFlight === 0) {
       this.#drained?.();
       this.#queueUnref();

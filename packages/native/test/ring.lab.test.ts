@@ -4,7 +4,7 @@
  * every entry is taken, abort while queued and in the kernel, close with 64 in flight,
  * and four worker_threads submitting to one ring at once.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -316,6 +316,176 @@ describe.each([
       expect(settled.every((s) => s === 'ok')).toBe(true);
       await Promise.all(all);
       await expect(ring.submit({ cdb: read10Cdb(0, 1) })).rejects.toMatchObject({ code: 'EBADF' });
+    });
+  });
+});
+
+describe.each([
+  ['sg', labNodes.sg, {}],
+  ['bsg', labNodes.bsg, {}],
+  ['sg', labNodes.sg, { sgThreads: true }],
+] as const)('%s ring %o: post(), the promise-free submission', (kind, path, consumer) => {
+  it('a pipeline refilled from its callbacks: every completion once, with its data, never inside post()', async () => {
+    const ring = openRing(path, {
+      ...consumer,
+      queueDepth: 4,
+      entries: 16,
+      bufferCount: 16,
+      bufferSize: 4096,
+    });
+    try {
+      const lbas = randomLbas(16, kind === 'sg' ? 31 : 37);
+      const expected = lbas.map((_, i) => pattern(4096, 7000 + i + ('sgThreads' in consumer ? 50 : 0)));
+      for (const [i] of lbas.entries()) ring.buffer(i).set(expected[i] as Uint8Array);
+      (
+        await Promise.all(
+          lbas.map((lba, i) =>
+            ring.submit({ cdb: write10Cdb(lba, 8), dataOut: { buffer: i, length: 4096 } }),
+          ),
+        )
+      ).forEach(good);
+      let insidePost = false;
+      let calledInsidePost = 0;
+      let refused = 0;
+      let bad = 0;
+      const seen = new Map<bigint, number>();
+      // 16 slots (every entry), each reading its LBA 8 times: 128 commands, each posted from the
+      // callback of the one before it, which finds its entry free again.
+      await new Promise<void>((resolve, reject) => {
+        let left = 128;
+        const start = (i: number, round: number): void => {
+          ring.buffer(i).fill(0);
+          insidePost = true;
+          const posted = ring.post(
+            {
+              cdb: read10Cdb(lbas[i] as number, 8),
+              dataIn: { buffer: i, length: 4096 },
+              tag: BigInt(i * 8 + round + 1),
+            },
+            (outcome) => {
+              if (insidePost) calledInsidePost++;
+              if (outcome instanceof Error) return reject(outcome);
+              good(outcome);
+              seen.set(outcome.tag, (seen.get(outcome.tag) ?? 0) + 1);
+              if (Buffer.compare(ring.buffer(i), expected[i] as Uint8Array) !== 0) bad++;
+              if (--left === 0) resolve();
+              else if (round < 7) start(i, round + 1);
+            },
+          );
+          insidePost = false;
+          if (!posted) refused++;
+        };
+        for (let i = 0; i < 16; i++) start(i, 0);
+      });
+      expect({ refused, calledInsidePost, bad }).toEqual({ refused: 0, calledInsidePost: 0, bad: 0 });
+      expect(seen.size).toBe(128);
+      expect([...seen.values()].every((n) => n === 1)).toBe(true);
+
+      // Every entry taken: post() answers false and claims nothing.
+      const outcomes: (RingCompletion | Error)[] = [];
+      for (let i = 0; i < 16; i++)
+        expect(
+          ring.post({ cdb: read10Cdb(LBA0, 1), dataIn: { buffer: i, length: 512 } }, (o) => outcomes.push(o)),
+        ).toBe(true);
+      expect(ring.post({ cdb: read10Cdb(LBA0, 1) }, (o) => outcomes.push(o))).toBe(false);
+      expect(ring.inFlight).toBe(16);
+      while (outcomes.length < 16) await sleep(5);
+      await sleep(20);
+      expect(outcomes.length).toBe(16);
+      for (const o of outcomes) good(o as RingCompletion);
+      expect(ring.inFlight).toBe(0);
+    } finally {
+      await ring.close();
+    }
+  });
+
+  it('a callback that throws: the error is uncaught, the other completions of the batch still arrive', () => {
+    // In a child process: an uncaught exception ends it, which is the point. The four complete
+    // in one batch; the second's callback throws; the third and fourth still get theirs.
+    const script = `
+      import { openRing } from '@sgv4/native';
+      const ring = openRing(${JSON.stringify(path)}, { ...${JSON.stringify(consumer)}, queueDepth: 1, entries: 8, bufferCount: 1, bufferSize: 4096 });
+      const lba = ${LBA0};
+      for (let i = 0; i < 4; i++) {
+        const cdb = new Uint8Array([0x28, 0, 0, 0, (lba + i) >> 8, (lba + i) & 255, 0, 0, 1, 0]);
+        ring.post({ cdb, dataIn: { buffer: 0, length: 512 } }, (o) => {
+          console.log('outcome', i, o instanceof Error ? o.message : o.status);
+          if (i === 1) throw new Error('callback bug');
+        });
+      }
+      // Block this thread while the device answers all four, so that one reap delivers them.
+      setTimeout(() => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300), 0);`;
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: packageRoot,
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/Error: callback bug/);
+    expect(run.stdout.trim().split('\n').sort()).toEqual([
+      'outcome 0 0',
+      'outcome 1 0',
+      'outcome 2 0',
+      'outcome 3 0',
+    ]);
+  });
+
+  it('bad requests throw at the call (nothing claimed); a closed ring throws EBADF', async () => {
+    const ring = openRing(path, { ...consumer, queueDepth: 1, entries: 4, bufferCount: 1, bufferSize: 4096 });
+    const never = (): void => {
+      throw new Error('no outcome expected');
+    };
+    expect(() => ring.post({ cdb: new Uint8Array(4) }, never)).toThrow(InvalidFieldError);
+    expect(() => ring.post({ cdb: read10Cdb(0, 16), dataIn: { buffer: 0, length: 8192 } }, never)).toThrow(
+      expect.objectContaining({ field: 'dataIn.length' }),
+    );
+    expect(() => ring.post({ cdb: read10Cdb(0, 1) }, 'x' as never)).toThrow(
+      expect.objectContaining({ field: 'callback' }),
+    );
+    expect(() => ring.post({ cdb: read10Cdb(0, 1), signal: AbortSignal.abort() }, never)).toThrow(
+      AbortedError,
+    );
+    expect(ring.inFlight).toBe(0);
+    expect(ring.stats().submitted).toBe(0);
+    await ring.close();
+    expect(() => ring.post({ cdb: read10Cdb(0, 1) }, never)).toThrow(
+      expect.objectContaining({ code: 'EBADF' }),
+    );
+  });
+
+  describe('with a 100 ms device', () => {
+    beforeAll(() => setLatency({ delay: 25 })); // jiffies, HZ=250
+    afterAll(() => setLatency({ delay: 0 }));
+
+    it('abort of a posted command: queued -> its callback gets AbortedError (never sent); the rest complete', async () => {
+      const ring = openRing(path, {
+        ...consumer,
+        queueDepth: 1,
+        entries: 8,
+        bufferCount: 2,
+        bufferSize: 4096,
+      });
+      try {
+        const outcomes = new Map<string, RingCompletion | Error>();
+        const a = new AbortController();
+        ring.post({ cdb: read10Cdb(LBA0, 8), dataIn: { buffer: 0, length: 4096 } }, (o) =>
+          outcomes.set('first', o),
+        );
+        ring.post(
+          { cdb: read10Cdb(LBA0 + 8, 8), dataIn: { buffer: 1, length: 4096 }, signal: a.signal },
+          (o) => outcomes.set('second', o),
+        );
+        await sleep(30); // the first in the kernel, the second in the SQ
+        a.abort('not needed');
+        expect(outcomes.get('second')).toMatchObject({ canceled: true, reason: 'not needed' });
+        expect((outcomes.get('second') as Error).message).toMatch(/never sent/);
+        while (!outcomes.has('first') || ring.inFlight > 0) await sleep(10);
+        good(outcomes.get('first') as RingCompletion);
+        expect(outcomes.size).toBe(2);
+        expect(ring.stats()).toMatchObject({ submitted: 1, cancelled: 1, completed: 2 });
+      } finally {
+        await ring.close();
+      }
     });
   });
 });

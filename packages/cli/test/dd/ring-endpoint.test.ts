@@ -11,21 +11,29 @@ const MiB = 1024 * KiB;
 
 describe('ringSlots: transfers kept going for a queue depth', () => {
   it.each([
-    [1, 4 * KiB, 32],
-    [16, 4 * KiB, 32],
-    [64, 4 * KiB, 128],
-    [1, 512 * KiB, 2],
+    // Small: 16 per command in flight, at least 128.
+    [1, 4 * KiB, 128],
+    [16, 4 * KiB, 256],
+    [64, 4 * KiB, 1024],
+    [1, 63 * KiB, 128],
+    // Medium: twice the queue depth, at least 32.
+    [1, 64 * KiB, 32],
+    [32, 128 * KiB, 64],
+    // Large: one more than the queue depth, at least 8.
+    [1, 512 * KiB, 8],
     [16, 512 * KiB, 17],
     // Within 64 MiB of buffers, but never fewer than the queue depth (one buffer per command).
     [1, 64 * MiB, 1],
     [4, 32 * MiB, 4],
-    [256, 4 * KiB, 512],
+    [1, 16 * MiB, 4],
+    [256, 4 * KiB, 4096],
   ])('qd %i, %i bytes each -> %i', (qd, bytes, slots) => {
     expect(ringSlots(qd, bytes)).toBe(slots);
   });
 
   it('never more than the ring has entries (4096)', () => {
     expect(ringSlots(4096, 512)).toBe(4096);
+    expect(ringSlots(64, 512)).toBe(1024);
   });
 });
 

@@ -114,19 +114,33 @@ void DetachState(RingPortState* state) {
   uv_close(reinterpret_cast<uv_handle_t*>(state->async), OnClosed);
 }
 
+/**
+ * Calls the thread's completion callback (the JS wrapper reaps its CQ). MakeCallback, so that
+ * the completions' promise reactions and nextTick callbacks run right after it. Those are user
+ * code: an exception there (for example a post() callback's, which the wrapper re-throws from
+ * process.nextTick) comes back out of MakeCallback and belongs to the process, like any
+ * uncaught exception: napi_fatal_exception hands it to 'uncaughtException' handling. When the
+ * environment is terminating there is no exception value (V8's termination is not one), and
+ * nothing to report it to.
+ */
+void DeliverCompletions(RingPortState* state) {
+  Napi::Env env(state->env);
+  // Outside the try: the catch reads the exception's value, which needs a scope too.
+  Napi::HandleScope scope(env);
+  try {
+    state->on_completions.MakeCallback(env.Global(), {Napi::Boolean::New(env, state->core->stopped())},
+                                       Addon::Of(env).async_context());
+  } catch (const Napi::Error& e) {
+    const Napi::Value error = e.Value();
+    if (!error.IsEmpty() && !error.IsUndefined() && !error.IsNull()) napi_fatal_exception(env, error);
+  }
+}
+
 void OnAsync(uv_async_t* async) {
   auto* state = static_cast<RingPortState*>(uv::HandleData(async));
   if (state == nullptr || state->detached) return;
   state->core->Count(ring::kStatJsWakeups);
-  Napi::Env env(state->env);
-  try {
-    Napi::HandleScope scope(env);
-    // MakeCallback: promise reactions of the completions run right after this call.
-    state->on_completions.MakeCallback(env.Global(), {Napi::Boolean::New(env, state->core->stopped())},
-                                       Addon::Of(env).async_context());
-  } catch (const Napi::Error&) {
-    // Only when the environment is terminating (the wrapper's callback never throws).
-  }
+  DeliverCompletions(state);
 }
 
 /** Starts or stops this thread's loop reaping as the consumer answered (RingConsumer::kLoopPoll). */
@@ -149,14 +163,7 @@ void OnLoopPoll(uv_poll_t* poll, int status, int) {
   const uint32_t bits = state->core->LoopReap(state->producer);
   ApplyLoopPoll(state, bits);
   if ((bits & RingConsumer::kReapNow) == 0) return;
-  Napi::Env env(state->env);
-  try {
-    Napi::HandleScope scope(env);
-    state->on_completions.MakeCallback(env.Global(), {Napi::Boolean::New(env, state->core->stopped())},
-                                       Addon::Of(env).async_context());
-  } catch (const Napi::Error&) {
-    // Only when the environment is terminating (the wrapper's callback never throws).
-  }
+  DeliverCompletions(state);
 }
 
 void ApplyLoopPoll(RingPortState* state, uint32_t bits) {
