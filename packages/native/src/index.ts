@@ -40,6 +40,7 @@ export {
 export {
   attachRing,
   openRing,
+  type RingCallback,
   type RingCompletion,
   type RingData,
   type RingOptions,
