@@ -10,9 +10,12 @@ import type { DdEndpoint } from '../../src/dd/endpoint.js';
 
 const BS = 512;
 
-/** Completes after a pseudo-random number of event-loop turns, so transfers finish out of order. */
-function later(seed: number, fn: () => void): void {
-  let turns = (seed * 7919) % 4;
+/** Transfers started so far (all ends): each waits a different number of turns. */
+let started = 0;
+
+/** Completes after 0..4 event-loop turns, varying from one transfer to the next, so transfers finish out of order. */
+function later(fn: () => void): void {
+  let turns = (started++ * 7919) % 5;
   const tick = (): void => {
     if (turns-- <= 0) fn();
     else setImmediate(tick);
@@ -23,6 +26,8 @@ function later(seed: number, fn: () => void): void {
 interface MemoryEnd extends DdEndpoint {
   commands: number;
   readonly data: Uint8Array;
+  /** Block addresses of the transfers, in the order they completed. */
+  readonly completed: number[];
   inFlight: number;
   maxInFlight: number;
 }
@@ -45,15 +50,17 @@ function memoryEnd(blocks: number, options: { failAt?: number; fill?: boolean })
     dioIncomplete: 0,
     commands: 0,
     data,
+    completed: [],
     inFlight: 0,
     maxInFlight: 0,
     close: async () => {},
     read: (at, count, bs, buffer) =>
       new Promise((resolve, reject) => {
         begin();
-        later(at, () => {
+        later(() => {
           end.inFlight--;
           end.commands++;
+          end.completed.push(at);
           if (failing(at, count)) return reject(new Error(`medium error at ${options.failAt}`));
           const got = Math.max(0, Math.min(count * bs, data.length - at * bs));
           buffer.set(data.subarray(at * bs, at * bs + got));
@@ -63,9 +70,10 @@ function memoryEnd(blocks: number, options: { failAt?: number; fill?: boolean })
     write: (at, count, bs, buffer) =>
       new Promise((resolve, reject) => {
         begin();
-        later(at + 1, () => {
+        later(() => {
           end.inFlight--;
           end.commands++;
+          end.completed.push(at);
           if (failing(at, count)) return reject(new Error(`write error at ${options.failAt}`));
           data.set(buffer.subarray(0, count * bs), at * bs);
           resolve();
@@ -109,6 +117,10 @@ describe('runCopy', () => {
     });
     expect(progress.shortInput).toBe(false);
     expect(input.maxInFlight).toBe(8);
+    // They did finish out of order, and each exactly once.
+    const submitted = Array.from({ length: 60 }, (_, i) => 40 + 16 * i);
+    expect(input.completed).not.toEqual(submitted);
+    expect([...input.completed].sort((a, b) => a - b)).toEqual(submitted);
     expect(input.commands).toBe(60);
     expect(output.commands).toBe(60);
   });

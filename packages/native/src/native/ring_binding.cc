@@ -119,9 +119,8 @@ void DetachState(RingPortState* state) {
  * the completions' promise reactions and nextTick callbacks run right after it. Those are user
  * code: an exception there (for example a post() callback's, which the wrapper re-throws from
  * process.nextTick) comes back out of MakeCallback and belongs to the process, like any
- * uncaught exception: napi_fatal_exception hands it to 'uncaughtException' handling. When the
- * environment is terminating there is no exception value (V8's termination is not one), and
- * nothing to report it to.
+ * uncaught exception: napi_fatal_exception hands it to 'uncaughtException' handling, whatever
+ * was thrown (`throw undefined` included).
  */
 void DeliverCompletions(RingPortState* state) {
   Napi::Env env(state->env);
@@ -131,8 +130,14 @@ void DeliverCompletions(RingPortState* state) {
     state->on_completions.MakeCallback(env.Global(), {Napi::Boolean::New(env, state->core->stopped())},
                                        Addon::Of(env).async_context());
   } catch (const Napi::Error& e) {
-    const Napi::Value error = e.Value();
-    if (!error.IsEmpty() && !error.IsUndefined() && !error.IsNull()) napi_fatal_exception(env, error);
+    // Reading the value makes N-API calls of its own (a thrown primitive is unwrapped from a
+    // holder object), which may fail while the environment stops: nothing may escape into libuv.
+    // napi_fatal_exception itself does nothing once JS can no longer run (a terminating worker).
+    try {
+      const Napi::Value error = e.Value();
+      if (!error.IsEmpty()) napi_fatal_exception(env, error);
+    } catch (...) {
+    }
   }
 }
 
