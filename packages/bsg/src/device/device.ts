@@ -9,7 +9,6 @@ import {
   type DecodedSense,
   DeviceError,
   DriverStatus,
-  decodeSense,
   HostStatus,
   hexByte,
   InvalidFieldError,
@@ -22,9 +21,7 @@ import {
   parseVpdPage,
   ResultCategory,
   responseError,
-  resultCategoryOf,
   SenseKey,
-  scsiStatusName,
   splitLargeTransfer,
   TASK_TRANSITIONS,
   TagAllocator,
@@ -98,6 +95,7 @@ import type {
   ValidatedRequest,
 } from './request.js';
 import { validateRequest } from './request.js';
+import { scsiResponseOf } from './scsi-response.js';
 import { TaskQueue } from './task-queue.js';
 
 /** How a Device behaves (the transport-independent part of `open()`'s options). */
@@ -606,33 +604,12 @@ export class Device implements AsyncDisposable {
 
   #response(task: Task, r: TransportResult): DeviceResponse {
     const v = task.v;
-    let decodedSense: DecodedSense | undefined;
-    if (r.sense.length > 0) {
-      try {
-        decodedSense = decodeSense(r.sense);
-      } catch {
-        decodedSense = undefined; // kept raw: a device's bad sense must not lose the response
-      }
-    }
     const resid = v.direction === 'in' ? r.dinResid : v.direction === 'out' ? r.doutResid : 0;
-    const transferred = Math.max(0, Math.min(v.length, v.length - resid));
     return {
-      status: r.status,
-      statusName: scsiStatusName(r.status),
-      hostStatus: r.hostStatus,
-      driverStatus: r.driverStatus,
-      sense: r.sense,
-      decodedSense,
-      dinResid: r.dinResid,
-      doutResid: r.doutResid,
-      durationMs: r.durationMs,
-      info: r.info,
-      generatedTag: 0n,
-      usrPtr: 0n,
-      category: resultCategoryOf(r.status, r.hostStatus, r.driverStatus, r.sense.length),
+      ...scsiResponseOf(r),
       tag: task.tag,
       tagOnWire: task.tagOnWire,
-      transferred,
+      transferred: Math.max(0, Math.min(v.length, v.length - resid)),
     };
   }
 

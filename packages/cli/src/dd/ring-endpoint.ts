@@ -18,16 +18,8 @@
  * copy in user space. A buffer this end did not hand out (a device-to-device copy whose other
  * end handed it out) is staged through a registered buffer of its own.
  */
-import { type Device, readWriteCdb } from '@sgv4/bsg';
-import {
-  type DecodedSense,
-  decodeSense,
-  ResultCategory,
-  responseError,
-  resultCategoryOf,
-  SG_INFO_DIRECT_IO_MASK,
-  scsiStatusName,
-} from '@sgv4/core';
+import { type Device, readWriteCdb, scsiResponseOf } from '@sgv4/bsg';
+import { ResultCategory, responseError, SG_INFO_DIRECT_IO_MASK } from '@sgv4/core';
 import { openRing, type RingCompletion, type RingData, type RingRequest, type ScsiRing } from '@sgv4/native';
 import type { DdEndpoint } from './endpoint.js';
 
@@ -340,29 +332,15 @@ function receivedBytes(length: number, c: RingCompletion): number {
 
 /** The typed error of a ring completion that is not a success (the device API's categories). */
 function completionError(c: RingCompletion): Error | undefined {
-  let decodedSense: DecodedSense | undefined;
-  if (c.sense.length > 0) {
-    try {
-      decodedSense = decodeSense(c.sense);
-    } catch {
-      decodedSense = undefined;
-    }
-  }
-  const category = resultCategoryOf(c.status, c.hostStatus, c.driverStatus, c.sense.length);
-  if (category === ResultCategory.GOOD) return undefined;
-  return responseError({
+  const response = scsiResponseOf({
     status: c.status,
-    statusName: scsiStatusName(c.status),
     hostStatus: c.hostStatus,
     driverStatus: c.driverStatus,
     sense: c.sense,
-    ...(decodedSense ? { decodedSense } : {}),
     dinResid: c.dinResid,
     doutResid: c.doutResid,
     durationMs: c.durationUs / 1000,
     info: c.info,
-    generatedTag: 0n,
-    usrPtr: 0n,
-    category,
   });
+  return response.category === ResultCategory.GOOD ? undefined : responseError(response);
 }
