@@ -43,7 +43,6 @@ export type { DeviceLimits } from './device/limits.js';
 export { type OpenOptions, open } from './device/open.js';
 export { CommandPermissionError, type PermissionCheckOptions } from './device/permission-gate.js';
 export type { DeviceRequest, DeviceResponse, RequestOptions, SubmittedRequest } from './device/request.js';
-export { scsiResponseOf } from './device/scsi-response.js';
 export { type EmuLocation, parseEmuLocation } from './emu/emu-location.js';
 export { EmuTransport, type EmuTransportOptions, emuTransportFactory } from './emu/emu-transport.js';
 export { IscsiTransport, iscsiTransportFactory } from './iscsi/iscsi-transport.js';

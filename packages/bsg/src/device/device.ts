@@ -22,6 +22,7 @@ import {
   ResultCategory,
   responseError,
   SenseKey,
+  scsiResponse,
   splitLargeTransfer,
   TASK_TRANSITIONS,
   TagAllocator,
@@ -95,7 +96,6 @@ import type {
   ValidatedRequest,
 } from './request.js';
 import { validateRequest } from './request.js';
-import { scsiResponseOf } from './scsi-response.js';
 import { TaskQueue } from './task-queue.js';
 
 /** How a Device behaves (the transport-independent part of `open()`'s options). */
@@ -606,7 +606,7 @@ export class Device implements AsyncDisposable {
     const v = task.v;
     const resid = v.direction === 'in' ? r.dinResid : v.direction === 'out' ? r.doutResid : 0;
     return {
-      ...scsiResponseOf(r),
+      ...scsiResponse(r),
       tag: task.tag,
       tagOnWire: task.tagOnWire,
       transferred: Math.max(0, Math.min(v.length, v.length - resid)),

@@ -18,8 +18,8 @@
  * copy in user space. A buffer this end did not hand out (a device-to-device copy whose other
  * end handed it out) is staged through a registered buffer of its own.
  */
-import { type Device, readWriteCdb, scsiResponseOf } from '@sgv4/bsg';
-import { ResultCategory, responseError, SG_INFO_DIRECT_IO_MASK } from '@sgv4/core';
+import { type Device, readWriteCdb } from '@sgv4/bsg';
+import { ResultCategory, responseError, SG_INFO_DIRECT_IO_MASK, scsiResponse } from '@sgv4/core';
 import { openRing, type RingCompletion, type RingData, type RingRequest, type ScsiRing } from '@sgv4/native';
 import type { DdEndpoint } from './endpoint.js';
 
@@ -332,7 +332,7 @@ function receivedBytes(length: number, c: RingCompletion): number {
 
 /** The typed error of a ring completion that is not a success (the device API's categories). */
 function completionError(c: RingCompletion): Error | undefined {
-  const response = scsiResponseOf({
+  const response = scsiResponse({
     status: c.status,
     hostStatus: c.hostStatus,
     driverStatus: c.driverStatus,

@@ -14,6 +14,7 @@ export {
   type SgIoV4Header,
 } from './header.js';
 export {
+  type CommandOutcome,
   type DataBuffer,
   MAX_CDB_LENGTH,
   type RequestAddresses,
@@ -25,4 +26,5 @@ export {
   SCSI_SENSE_BUFFERSIZE,
   type ScsiRequest,
   type ScsiResponse,
+  scsiResponse,
 } from './request.js';

@@ -225,16 +225,28 @@ export function resultCategoryOf(
   return ResultCategory.GOOD;
 }
 
+/** What a finished command reported, before the library adds its reading of it. */
+export interface CommandOutcome {
+  readonly status: number;
+  readonly hostStatus: number;
+  readonly driverStatus: number;
+  /** Exactly the sense bytes received (empty when none). */
+  readonly sense: Uint8Array;
+  readonly dinResid: number;
+  readonly doutResid: number;
+  readonly durationMs: number;
+  readonly info: number;
+  readonly generatedTag?: bigint;
+  readonly usrPtr?: bigint;
+}
+
 /**
- * Builds the response from a header the kernel filled in and the sense buffer it wrote
- * (only the first `responseLen` bytes are used). Sense that does not decode is kept raw
- * (`decodedSense` absent) rather than failing the whole response.
+ * The response to a finished command, whichever path ran it (sg_io_v4 header, a transport, the
+ * sgv4 ring): the status name, the decoded sense and the sg_pt-style result category. Sense that
+ * does not decode is kept raw (`decodedSense` absent) rather than failing the whole response.
  */
-export function responseFromSgIoV4(
-  header: SgIoV4Header,
-  senseBuffer: Uint8Array = new Uint8Array(),
-): ScsiResponse {
-  const sense = senseBuffer.subarray(0, Math.min(header.responseLen, senseBuffer.length));
+export function scsiResponse(outcome: CommandOutcome): ScsiResponse {
+  const { sense } = outcome;
   let decodedSense: DecodedSense | undefined;
   if (sense.length > 0) {
     try {
@@ -244,25 +256,42 @@ export function responseFromSgIoV4(
     }
   }
   return {
-    status: header.deviceStatus,
-    statusName: scsiStatusName(header.deviceStatus),
-    hostStatus: header.transportStatus,
-    driverStatus: header.driverStatus,
+    status: outcome.status,
+    statusName: scsiStatusName(outcome.status),
+    hostStatus: outcome.hostStatus,
+    driverStatus: outcome.driverStatus,
     sense,
     ...(decodedSense ? { decodedSense } : {}),
+    dinResid: outcome.dinResid,
+    doutResid: outcome.doutResid,
+    durationMs: outcome.durationMs,
+    info: outcome.info,
+    generatedTag: outcome.generatedTag ?? 0n,
+    usrPtr: outcome.usrPtr ?? 0n,
+    category: resultCategoryOf(outcome.status, outcome.hostStatus, outcome.driverStatus, sense.length),
+  };
+}
+
+/**
+ * Builds the response from a header the kernel filled in and the sense buffer it wrote
+ * (only the first `responseLen` bytes are used).
+ */
+export function responseFromSgIoV4(
+  header: SgIoV4Header,
+  senseBuffer: Uint8Array = new Uint8Array(),
+): ScsiResponse {
+  return scsiResponse({
+    status: header.deviceStatus,
+    hostStatus: header.transportStatus,
+    driverStatus: header.driverStatus,
+    sense: senseBuffer.subarray(0, Math.min(header.responseLen, senseBuffer.length)),
     dinResid: header.dinResid,
     doutResid: header.doutResid,
     durationMs: header.duration,
     info: header.info,
     generatedTag: header.generatedTag,
     usrPtr: header.usrPtr,
-    category: resultCategoryOf(
-      header.deviceStatus,
-      header.transportStatus,
-      header.driverStatus,
-      sense.length,
-    ),
-  };
+  });
 }
 
 /**
