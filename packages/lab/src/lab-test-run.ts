@@ -37,6 +37,10 @@ export function runLabTests(options: LabTestRunOptions): Promise<LabRunResult> {
       process.execPath,
       vitest,
       'run',
+      // Without --config vitest would load the root config, which loads every package's
+      // config and runs the lab project with a fresh worker per file (isolate: true).
+      '--config',
+      join(options.repoRoot, 'packages', 'lab', 'vitest.lab.config.ts'),
       '--project',
       'lab',
       '--configLoader',

@@ -65,6 +65,9 @@ if (mode === 'unit') {
     process.execPath,
     vitest,
     'run',
+    // The lab project alone, files one at a time in one worker, as `pnpm test:lab` runs it.
+    '--config',
+    join(repoRoot, 'packages', 'lab', 'vitest.lab.config.ts'),
     '--project',
     'lab',
     '--configLoader',
