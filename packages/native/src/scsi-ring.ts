@@ -347,6 +347,14 @@ export class ScsiRing implements AsyncDisposable {
   readonly mmapSlots: number;
   /** sg: the consumer is blocking SG_IO threads ({@link RingOptions.sgThreads}). */
   readonly sgThreads: boolean;
+  /**
+   * sg: bytes of the reserved buffer on each of the consumer's fds (the smallest, as
+   * SG_GET_RESERVED_SIZE reports it), sized to {@link bufferSize} at open. A command up to
+   * this size moves through it without a buffer built for that command alone (sg_start_req
+   * in drivers/scsi/sg.c: one command per fd at a time; sg caps the size at the queue's
+   * max_sectors_kb). 0 on bsg.
+   */
+  readonly reservedBytes: number;
   readonly #syscall: 'write' | 'SG_IO';
 
   readonly #native: NativeRing;
@@ -422,6 +430,7 @@ export class ScsiRing implements AsyncDisposable {
     this.bufferSize = this.#view.getUint32(24, true);
     this.mmapSlots = this.#view.getUint32(32, true);
     this.sgThreads = this.#view.getUint32(36, true) !== 0;
+    this.reservedBytes = this.#view.getUint32(40, true);
     // The system call a failed command's errno came from.
     this.#syscall = this.kind === 'sg' && !this.sgThreads ? 'write' : 'SG_IO';
     this.#mask = this.entries - 1;

@@ -14,7 +14,7 @@ import { AbortedError, InvalidFieldError, OsError } from '@sgv4/core';
 import { openRing, type RingCompletion } from '@sgv4/native';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openFdCount } from './fd-count.js';
-import { type Latency, labNodes, latency, setLatency } from './lab-nodes.js';
+import { type Latency, labNodes, latency, queueLimit, setLatency } from './lab-nodes.js';
 import { pattern, read10Cdb, write10Cdb } from './scsi-commands.js';
 
 const BLOCK = 512;
@@ -100,6 +100,43 @@ describe('sg ring with mmap-ed slots (the reserved buffer of one fd each)', () =
     expect(() => openRing(labNodes.bsg, { mmapSlots: 1 })).toThrow(
       expect.objectContaining({ field: 'options.mmapSlots' }),
     );
+  });
+});
+
+describe("the consumers' reserved buffers: sized to the ring's buffers", () => {
+  it.each([
+    ['write()/read() queue', {}],
+    ['SG_IO threads', { sgThreads: true }],
+  ] as const)(
+    'sg %s: reservedBytes is the buffer size (sg caps it at max_sectors_kb); a transfer of that size moves through it intact',
+    async (_, consumer) => {
+      const cap = queueLimit('max_sectors_kb') * 1024;
+      // 4 KiB shrinks the 32 KiB default reserve; 256 KiB grows it (a READ or WRITE that size
+      // used to have pages allocated for it alone, sg_build_indirect). Depth 20: two pool fds.
+      for (const size of [4096, 256 * 1024]) {
+        const ring = openRing(labNodes.sg, { ...consumer, queueDepth: 20, bufferCount: 2, bufferSize: size });
+        try {
+          expect(ring.reservedBytes).toBe(Math.min(size, cap));
+          const lba = LBA0 + 8 * 6000;
+          const data = pattern(size, 77 + size);
+          ring.buffer(0).set(data);
+          good(
+            await ring.submit({ cdb: write10Cdb(lba, size / BLOCK), dataOut: { buffer: 0, length: size } }),
+          );
+          ring.buffer(1).fill(0);
+          good(await ring.submit({ cdb: read10Cdb(lba, size / BLOCK), dataIn: { buffer: 1, length: size } }));
+          expect(ring.buffer(1)).toEqual(data);
+        } finally {
+          await ring.close();
+        }
+      }
+    },
+  );
+
+  it('bsg: 0 (bsg has no reserved buffer)', async () => {
+    const ring = openRing(labNodes.bsg, { queueDepth: 2, bufferCount: 1, bufferSize: 256 * 1024 });
+    expect(ring.reservedBytes).toBe(0);
+    await ring.close();
   });
 });
 

@@ -5,7 +5,9 @@
 // sg_write once per iovec element and stops at the first failure: do_loop_readv_writev in
 // fs/read_write.c), and reaps with readv() of up to 16 replies (O_NONBLOCK: the first
 // -EAGAIN from sg_read ends the call). sg_add_request allows SG_MAX_QUEUE = 16 requests per
-// fd, so a queue depth above 16 uses a pool of ceil(depth / 16) fds on the same node. It
+// fd, so a queue depth above 16 uses a pool of ceil(depth / 16) fds on the same node, each
+// with its reserved buffer sized to the ring's buffers (SizeReserves: one command per fd at a
+// time moves through it without a buffer built for it alone). It
 // sleeps in poll() on an eventfd (the doorbell) and the fds with commands in flight
 // (sg_poll reports EPOLLIN while a completed request is unread).
 //
@@ -48,6 +50,30 @@
 #include "ring_core.h"
 
 namespace sgv4 {
+
+/**
+ * Sizes the reserved buffer of each sg fd in `fds` to the ring's buffer size and records
+ * the smallest size granted in the control block (kOffReserveBytes). sg_start_req
+ * (drivers/scsi/sg.c) serves a command from its fd's reserve when the transfer fits and the
+ * reserve is free (res_in_use); otherwise sg_build_indirect builds a buffer for that one
+ * command, with pages allocated zeroed (__GFP_ZERO) and freed when the reply is read. sg_dd
+ * sizes its reserve from bpt for the same reason; a command above the default reserve
+ * (SG_DEF_RESERVED_SIZE, 32 KiB) would otherwise pay that allocation every time. Best
+ * effort: sg_build_reserve may grant less (capped by max_sectors_kb, halved when the pages
+ * cannot be had), and then the larger commands allocate as before.
+ */
+static void SizeReserves(RingCore& core, const std::vector<int>& fds) {
+  const int wanted = static_cast<int>(core.config().buffer_size);
+  int smallest = -1;
+  for (const int fd : fds) {
+    int size = wanted;
+    if (wanted > 0) (void)ioctl(fd, SG_SET_RESERVED_SIZE, &size);
+    int got = 0;
+    if (ioctl(fd, SG_GET_RESERVED_SIZE, &got) < 0) got = 0;
+    if (smallest < 0 || got < smallest) smallest = got;
+  }
+  __atomic_store_n(core.Word(ring::kOffReserveBytes), smallest < 0 ? 0 : smallest, __ATOMIC_RELEASE);
+}
 
 namespace {
 
@@ -123,6 +149,7 @@ class SgConsumer : public RingConsumer {
       fds_.push_back(fd);
     }
     pool_fds_ = static_cast<int>(fds_.size());
+    SizeReserves(*core_, fds_);
     std::vector<SharedMapping*> regions;
     const uint32_t reserve = core_->config().buffer_size;
     for (uint32_t m = 0; m < core_->config().mmap_slots; m++) {
@@ -682,11 +709,8 @@ class ThreadsConsumer : public RingConsumer {
         return errno;
       }
       fds_.push_back(fd);
-      int size = static_cast<int>(core_->config().buffer_size);
-      // Best effort: sg_build_reserve may give less (capped by max_sectors_kb); a command that
-      // does not fit then gets pages of its own, as it would without the call.
-      if (sg_ && size > 0) (void)ioctl(fd, SG_SET_RESERVED_SIZE, &size);
     }
+    if (sg_) SizeReserves(*core_, fds_);
     *syscall = "pthread_create";
     for (uint32_t i = 0; i < threads; i++) {
       auto* start = new ThreadStart{weak_.lock(), fds_[sg_ ? i : 0]};

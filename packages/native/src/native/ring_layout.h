@@ -35,6 +35,7 @@ constexpr size_t kOffBufferSize = 24;    // bytes per registered buffer (a multi
 constexpr size_t kOffKind = 28;          // 1 = sg consumer, 2 = bsg consumer
 constexpr size_t kOffMmapSlots = 32;     // sg: registered buffers bufferCount.. that are mmap-ed reserves
 constexpr size_t kOffSgThreads = 36;     // sg: 1 when the consumer is blocking SG_IO threads (RingConfig::sg_threads)
+constexpr size_t kOffReserveBytes = 40;  // sg: the smallest reserved buffer among the consumer's command fds (SG_GET_RESERVED_SIZE); 0 on bsg
 constexpr size_t kOffSqTail = 64;        // next claim position (JS producers, Atomics.add)
 constexpr size_t kOffSqHead = 128;       // next position the consumer takes
 constexpr size_t kOffCredits = 192;      // free capacity: entries - (claimed and not yet reaped)
