@@ -31,7 +31,7 @@ const RING_DEPTH_MAX = { sg: 256, bsg: 128 } as const;
 /** Entries the ring's submission queue can have at most. */
 const RING_ENTRIES_MAX = 4096;
 /** Memory the copy loop's registered buffers may take at most (per end); at least one per command in flight. */
-const PIPELINE_BYTES_MAX = 64 * 1024 * 1024;
+const PIPELINE_BYTES_MAX = 32 * 1024 * 1024;
 /**
  * Transfers below this size are small: the device finishes one in tens of microseconds, so the
  * submission queue holds many (see {@link ringSlots}) and JavaScript hears of them in large
@@ -39,9 +39,9 @@ const PIPELINE_BYTES_MAX = 64 * 1024 * 1024;
  */
 const SMALL_TRANSFER_BYTES = 64 * 1024;
 /**
- * Transfers at or above this size are large: the device is busy copying long enough for
- * JavaScript to keep up with a short queue, and each extra buffer is memory the CPU caches no
- * longer hold.
+ * Transfers at or above this size are large: each one keeps the device busy for hundreds of
+ * microseconds, so the queue's length is bounded by memory ({@link PIPELINE_BYTES_MAX}) more
+ * than by count.
  */
 const LARGE_TRANSFER_BYTES = 256 * 1024;
 /**
@@ -58,10 +58,12 @@ const SG_THREADS_DEPTH_MAX = 4;
  * consumer thread always finds the next command queued and JavaScript runs once per quarter
  * of them (the ring's `completionBatch`), not once per command: 16 per command in flight and
  * at least 128 for small transfers, twice the queue depth and at least 32 for medium ones,
- * one more than the queue depth and at least 8 for large ones; within
+ * one more than the queue depth and at least 64 for large ones; within
  * {@link PIPELINE_BYTES_MAX} of buffers and the ring's entry limit. Measured in lab boots
- * (30 Nov, scsi_debug delay=0, reading /dev/sg0): at 4 KiB QD1, 128 beat 32 by 5-15%; at
- * 4 KiB QD16, 256 beat 32 by 10-18%; at 512 KiB QD1, 8 beat 2 by 5-10%. Every waking of
+ * (30 Nov, reading /dev/sg0, medians of 3-4 runs per setting in one boot): at 4 KiB QD1, 128
+ * beat 32 by 5-15%; at 4 KiB QD16, 256 beat 32 by 10-18%; at 512 KiB QD1 (delay=0) 8, 16,
+ * 32 and 64 gave 981, 1028, 1060 and 1075 MB/s (sg_dd 1177), and 64 beat 8 by 11% under
+ * ndelay=100000 and 64 beat 17 by 13% at QD16. Every waking of
  * the JavaScript thread is CPU time the other virtual CPU, the one running the consumer
  * thread, does not get under QEMU's emulation (measured: the consumer thread's CPU time per
  * command was 10% above sg_dd's with JavaScript active on the other CPU).
@@ -72,7 +74,7 @@ export function ringSlots(qd: number, bytes: number): number {
       ? Math.max(128, 16 * qd)
       : bytes < LARGE_TRANSFER_BYTES
         ? Math.max(32, 2 * qd)
-        : Math.max(8, qd + 1);
+        : Math.max(64, qd + 1);
   const byMemory = Math.max(qd, Math.floor(PIPELINE_BYTES_MAX / Math.max(1, bytes)));
   return Math.max(1, Math.min(wanted, byMemory, RING_ENTRIES_MAX));
 }

@@ -19,13 +19,17 @@ describe('ringSlots: transfers kept going for a queue depth', () => {
     // Medium: twice the queue depth, at least 32.
     [1, 64 * KiB, 32],
     [32, 128 * KiB, 64],
-    // Large: one more than the queue depth, at least 8.
-    [1, 512 * KiB, 8],
-    [16, 512 * KiB, 17],
-    // Within 64 MiB of buffers, but never fewer than the queue depth (one buffer per command).
+    // Large: one more than the queue depth, at least 64.
+    [1, 256 * KiB, 64],
+    [1, 512 * KiB, 64],
+    [16, 512 * KiB, 64],
+    [64, 256 * KiB, 65],
+    // Within 32 MiB of buffers, but never fewer than the queue depth (one buffer per command).
+    [1, 1 * MiB, 32],
     [1, 64 * MiB, 1],
     [4, 32 * MiB, 4],
-    [1, 16 * MiB, 4],
+    [1, 16 * MiB, 2],
+    [128, 512 * KiB, 128],
     [256, 4 * KiB, 4096],
   ])('qd %i, %i bytes each -> %i', (qd, bytes, slots) => {
     expect(ringSlots(qd, bytes)).toBe(slots);
