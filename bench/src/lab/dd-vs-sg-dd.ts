@@ -117,6 +117,13 @@ function calibrated(bpt: number, maxBlocks: number, run: (count: number) => Run)
     count = Math.min(maxBlocks, Math.ceil((count * scale) / bpt) * bpt);
     probe = run(count);
   }
+  // The loop stops as soon as a run lasts TARGET_SECONDS / 3, anywhere up to 20x that: one
+  // more scaling brings every tool to about TARGET_SECONDS, so no tool's runs are three times
+  // shorter than its peer's (sgv4 dd's emulated compiler warm-up would weigh three times as much).
+  if (probe.seconds < TARGET_SECONDS * 0.8 && count < maxBlocks) {
+    count = Math.min(maxBlocks, Math.ceil((count * TARGET_SECONDS) / Math.max(probe.seconds, 0.01) / bpt) * bpt);
+    probe = run(count);
+  }
   let top = probe;
   for (let i = 1; i < REPEAT; i++) {
     const r = run(count);
