@@ -121,7 +121,10 @@ function calibrated(bpt: number, maxBlocks: number, run: (count: number) => Run)
   // more scaling brings every tool to about TARGET_SECONDS, so no tool's runs are three times
   // shorter than its peer's (sgv4 dd's emulated compiler warm-up would weigh three times as much).
   if (probe.seconds < TARGET_SECONDS * 0.8 && count < maxBlocks) {
-    count = Math.min(maxBlocks, Math.ceil((count * TARGET_SECONDS) / Math.max(probe.seconds, 0.01) / bpt) * bpt);
+    count = Math.min(
+      maxBlocks,
+      Math.ceil((count * TARGET_SECONDS) / Math.max(probe.seconds, 0.01) / bpt) * bpt,
+    );
     probe = run(count);
   }
   let top = probe;
