@@ -7,6 +7,7 @@
  */
 import type {
   AssumedLimit,
+  CommandOutcome,
   DataBuffer,
   PermissionInterface,
   PermissionOpenMode,
@@ -48,24 +49,11 @@ export interface TransportRequest {
   readonly maxSenseLength: number;
 }
 
-/** A command the transport completed, whatever its SCSI status, host byte or driver byte. */
-export interface TransportResult {
-  /** SCSI status byte. */
-  readonly status: number;
-  /** Host byte (sg_io_v4 `transport_status`); 0x03 DID_TIME_OUT marks a timeout. */
-  readonly hostStatus: number;
-  /** Driver byte (0x08 DRIVER_SENSE with sense data). */
-  readonly driverStatus: number;
-  /** Exactly the sense bytes received (empty when none). */
-  readonly sense: Uint8Array;
-  /** Data-in bytes not transferred (signed, as the kernel reports it). */
-  readonly dinResid: number;
-  /** Data-out bytes not transferred (signed). */
-  readonly doutResid: number;
-  /** Duration in milliseconds. */
-  readonly durationMs: number;
-  /** SG_INFO_* bits where the path reports them (sg, bsg), else 0. */
-  readonly info: number;
+/**
+ * A command the transport completed, whatever its SCSI status, host byte or driver byte: the
+ * core's {@link CommandOutcome} without the sg_io_v4 header's own fields.
+ */
+export interface TransportResult extends Omit<CommandOutcome, 'generatedTag' | 'usrPtr'> {
   /** The transport's own timeout fired (for transports without a host byte, e.g. iSCSI). */
   readonly timedOut?: boolean;
 }

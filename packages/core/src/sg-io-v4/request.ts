@@ -227,16 +227,25 @@ export function resultCategoryOf(
 
 /** What a finished command reported, before the library adds its reading of it. */
 export interface CommandOutcome {
+  /** SCSI status byte. */
   readonly status: number;
+  /** Host byte (sg_io_v4 `transport_status`); 0x03 DID_TIME_OUT marks a timeout. */
   readonly hostStatus: number;
+  /** Driver byte (0x08 DRIVER_SENSE with sense data). */
   readonly driverStatus: number;
   /** Exactly the sense bytes received (empty when none). */
   readonly sense: Uint8Array;
+  /** Data-in bytes not transferred (signed, as the kernel reports it). */
   readonly dinResid: number;
+  /** Data-out bytes not transferred (signed). */
   readonly doutResid: number;
+  /** Duration in milliseconds. */
   readonly durationMs: number;
+  /** SG_INFO_* bits where the path reports them (sg, bsg), else 0. */
   readonly info: number;
+  /** sg_io_v4 `generated_tag`, where an sg_io_v4 header carried the command. */
   readonly generatedTag?: bigint;
+  /** sg_io_v4 `usr_ptr`, where an sg_io_v4 header carried the command. */
   readonly usrPtr?: bigint;
 }
 
