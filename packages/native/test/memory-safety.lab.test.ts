@@ -205,6 +205,95 @@ describe('iovec arrays are read once', () => {
   });
 });
 
+describe('JavaScript run while a request is read cannot move memory the kernel will use', () => {
+  // An accessor on an iovec element runs JavaScript in the middle of the addon reading a
+  // request. Every value of a request (of every request of a batch) is read before any
+  // pointer into a JS buffer is taken, so a buffer moved by such an accessor is seen as
+  // moved (a typed error naming it), and the memory it moved to is never touched.
+  function withMovingAccessor(first: Uint8Array, move: () => ArrayBufferLike): Uint8Array[] {
+    const segments: Uint8Array[] = [first];
+    Object.defineProperty(segments, 1, {
+      enumerable: true,
+      get() {
+        moved.push(transferAway(move()));
+        return new Uint8Array(4 * BLOCK);
+      },
+    });
+    return segments;
+  }
+  let moved: Uint8Array[] = [];
+
+  it.each([
+    ['the first data-in segment', 'dataIn[0]'],
+    ['the encoded header', 'header'],
+  ] as const)(
+    'a synchronous call whose accessor moves %s: a typed error, nothing written',
+    (_name, target) => {
+      moved = [];
+      const header = encodeSgIoV4(
+        createSgIoV4Header({ requestLen: 10, dinXferLen: 8 * BLOCK, dinIovecCount: 2, timeout: 20_000 }),
+      );
+      const first = new Uint8Array(4 * BLOCK);
+      const dataIn = withMovingAccessor(first, () => (target === 'header' ? header.buffer : first.buffer));
+      let error: unknown;
+      try {
+        sg.sgIoSyncEncoded(header, read10Cdb(LBA0 + 48, 8), null, null, dataIn);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toMatchObject({
+        name: 'InvalidFieldError',
+        field: target === 'header' ? 'header' : 'din_xfer_len',
+      });
+      expect(moved).toHaveLength(1);
+      expect(untouched(moved[0] as Uint8Array)).toBe(true);
+    },
+  );
+
+  it("a batch: an accessor in one request moving another request's data-out refuses that request; the device never sees the moved bytes", async () => {
+    moved = [];
+    const original = pattern(8 * BLOCK, 6);
+    sg.sgIoSync(dataOutRequest(write10Cdb(LBA0 + 56, 8), original));
+    const victimData = pattern(8 * BLOCK, 7);
+    const victim = dataOutRequest(write10Cdb(LBA0 + 56, 8), victimData);
+    const header = createSgIoV4Header({
+      requestLen: 10,
+      doutXferLen: 8 * BLOCK,
+      doutIovecCount: 2,
+      timeout: 20_000,
+    });
+    const mover = {
+      header,
+      cdb: write10Cdb(LBA0 + 64, 8),
+      dataOut: withMovingAccessor(new Uint8Array(4 * BLOCK), () => victimData.buffer),
+    };
+    const [first, second] = sg.submitMany([victim, mover]);
+    await expect(first).rejects.toMatchObject({ name: 'InvalidFieldError' });
+    await second;
+    expect(moved).toHaveLength(1);
+    const back = dataInRequest(read10Cdb(LBA0 + 56, 8), 8 * BLOCK);
+    sg.sgIoSync(back);
+    expect(back.dataIn).toEqual(original);
+  });
+
+  it('a write that waits for a free slot sends the bytes it was submitted with, even if its buffer moves meanwhile', async () => {
+    // 16 commands fill the fd's slots (SG_MAX_QUEUE) for 100 ms (delay=25 jiffies): the 17th waits.
+    const fillers = Array.from({ length: 16 }, (_, i) =>
+      sg.sgIo(dataInRequest(read10Cdb(LBA0 + i * 8, 8), 8 * BLOCK)),
+    );
+    const data = pattern(8 * BLOCK, 8);
+    const copy = data.slice();
+    const waiting = sg.sgIo(dataOutRequest(write10Cdb(LBA0 + 72, 8), data));
+    const away = transferAway(data.buffer); // fills the moved memory with 0x5a
+    await Promise.all(fillers);
+    await expect(waiting).resolves.toMatchObject({ deviceStatus: 0 });
+    expect(untouched(away)).toBe(true);
+    const back = dataInRequest(read10Cdb(LBA0 + 72, 8), 8 * BLOCK);
+    sg.sgIoSync(back);
+    expect(back.dataIn).toEqual(copy);
+  });
+});
+
 describe('the mmap-ed reserved buffer', () => {
   it('cannot be moved away (Node 20 copies it, later Node refuses), and is unreachable after munmap', async () => {
     const h = openScsiHandle(labNodes.sg, { readWrite: true });

@@ -605,7 +605,13 @@ void DeviceHandle::CloseQueueAndFd() {
   // from sg_remove_sfp_usercontext runs in a workqueue without the process's mm, and
   // bio_uncopy_user (block/blk-map.c) then skips the copy. Direct IO pages stay pinned by
   // the bio until it completes, whatever happens to our mapping.
-  for (Request* request : leftovers) Dispose(request);
+  for (Request* request : leftovers) {
+    // Not back to the bounce pool: with direct IO the device may still write into the
+    // block's pages (pinned by the bio until it completes), so no other request may get
+    // them. Dropping our reference unmaps them; pinned pages live on until the bio ends.
+    if (request->kernel) request->kernel->bounce.reset();
+    Dispose(request);
+  }
 }
 
 void DeviceHandle::FinalizeClose() {
@@ -814,8 +820,15 @@ Napi::Value DeviceHandle::SgIoSync(const Napi::CallbackInfo& info) {
   CheckUsable(env, queue_ ? "write" : "ioctl(SG_IO)");
   napi_value args[5] = {info[0], info[1], info[2], info[3], info[4]};
   Scratch request(this, TakeRequest());
-  request.get()->Prepare(env, args, kind_, Mode::Sync, addon_->bounce_pool, false);
-  RunSync(env, request.get());
+  request.get()->Prepare(env, RequestValues::Collect(env, args), kind_, Mode::Sync, addon_->bounce_pool, false);
+  try {
+    RunSync(env, request.get());
+  } catch (...) {
+    // Abandoned in a slot of a failed sg queue: the kernel still holds it, and the handle
+    // disposes of it when the fd closes (CloseQueueAndFd); it is not a spare before then.
+    if (request.get()->slot >= 0) request.release();
+    throw;
+  }
   return env.Undefined();
 }
 
@@ -825,7 +838,7 @@ Napi::Value DeviceHandle::SgIo(const Napi::CallbackInfo& info) {
   napi_value args[5] = {info[0], info[1], info[2], info[3], info[4]};
   const double abort_id = info[5].IsNumber() ? info[5].As<Napi::Number>().DoubleValue() : 0;
   Scratch request(this, TakeRequest());
-  request.get()->Prepare(env, args, kind_, AsyncMode(), addon_->bounce_pool, false);
+  request.get()->Prepare(env, RequestValues::Collect(env, args), kind_, AsyncMode(), addon_->bounce_pool, false);
   return StartAsync(env, request.release(), abort_id);
 }
 
@@ -847,12 +860,30 @@ Napi::Value DeviceHandle::SubmitMany(const Napi::CallbackInfo& info) {
   }
   std::vector<Request*> requests(count, nullptr);
   std::vector<napi_value> promises(count, nullptr);
+  // Every value of every request first: reading an array element can run JavaScript (an
+  // accessor), which must not run once any request of the batch holds pointers into JS
+  // buffers (it could detach one before the batch is written).
+  std::vector<RequestValues> values(count);
+  std::vector<napi_value> collect_errors(count, nullptr);
   for (size_t i = 0; i < count; i++) {
     napi_value args[5];
     for (uint32_t j = 0; j < 5; j++) args[j] = flat.Get(static_cast<uint32_t>(i * 5 + j));
+    try {
+      values[i] = RequestValues::Collect(env, args);
+    } catch (const Napi::Error& e) {
+      collect_errors[i] = e.Value();
+    }
+  }
+  for (size_t i = 0; i < count; i++) {
+    if (collect_errors[i] != nullptr) {
+      napi_deferred deferred;
+      ThrowIfFailed(env, napi_create_promise(env, &deferred, &promises[i]));
+      napi_reject_deferred(env, deferred, collect_errors[i]);
+      continue;
+    }
     Scratch request(this, TakeRequest());
     try {
-      request.get()->Prepare(env, args, kind_, AsyncMode(), addon_->bounce_pool, false);
+      request.get()->Prepare(env, values[i], kind_, AsyncMode(), addon_->bounce_pool, false);
       requests[i] = request.release();
     } catch (const Napi::Error& e) {
       // This request is refused on its own; the others still go in one batch.
@@ -895,13 +926,27 @@ Napi::Value DeviceHandle::RunManyJs(const Napi::CallbackInfo& info) {
   std::vector<Request*> requests(count, nullptr);
   std::vector<napi_value> promises(count, nullptr);
   Napi::Function command_class = addon_->command_constructor.Value();
+  // Every element read and checked first: reading one, or instanceof on a Proxy, can run
+  // JavaScript, which must not run once a command of the batch has taken pointers into its
+  // JS buffers (BeginAsyncRun re-reads them): it could detach one before the batch is written.
+  std::vector<NativeCommand*> found(count, nullptr);
+  std::vector<napi_value> errors(count, nullptr);
   for (uint32_t i = 0; i < count; i++) {
     try {
       Napi::Value value = commands.Get(i);
       if (!value.IsObject() || !value.As<Napi::Object>().InstanceOf(command_class)) {
         throw WrongType(env, "commands[" + std::to_string(i) + "]", "a prepared command");
       }
-      NativeCommand* command = Napi::ObjectWrap<NativeCommand>::Unwrap(value.As<Napi::Object>());
+      found[i] = Napi::ObjectWrap<NativeCommand>::Unwrap(value.As<Napi::Object>());
+      if (found[i] == nullptr) throw WrongType(env, "commands[" + std::to_string(i) + "]", "a prepared command");
+    } catch (const Napi::Error& e) {
+      errors[i] = e.Value();
+    }
+  }
+  for (uint32_t i = 0; i < count; i++) {
+    try {
+      if (errors[i] != nullptr) throw Napi::Error(env, errors[i]);
+      NativeCommand* command = found[i];
       Request* request = command->BeginAsyncRun(env);
       if (request->handle != this) {
         command->RunFinished();

@@ -78,11 +78,23 @@ Napi::Value NativeCommand::RunSync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Request* request = BeginRun(env);
   running_ = true;
-  struct Reset {
-    bool& flag;
-    ~Reset() { flag = false; }
-  } reset{running_};
-  handle_->RunSync(env, request);
+  try {
+    handle_->RunSync(env, request);
+  } catch (...) {
+    if (request->slot >= 0) {
+      // Abandoned in a slot of a failed sg queue: the kernel still holds it, and the handle
+      // finishes it when the fd closes (CloseQueueAndFd -> Dispose -> RunFinished). Until
+      // then it is running, and this object (which owns the request) stays alive.
+      if (!pinned_) {
+        pinned_ = true;
+        Ref();
+      }
+    } else {
+      running_ = false;
+    }
+    throw;
+  }
+  running_ = false;
   return env.Undefined();
 }
 

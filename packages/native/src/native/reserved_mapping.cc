@@ -41,12 +41,11 @@ void ReservedMapping::Unmap(bool detach) {
   if (state_ == nullptr) return;
   bool unreachable = !detach;
   if (detach && !buffer_.IsEmpty()) {
+    // Only our own detach makes the pages unreachable from JS. A buffer found detached
+    // already was transferred (code that bypassed markAsUntransferable): its memory may live
+    // on in another ArrayBuffer, whose finalizer (FinalizeMapping) unmaps it when it goes.
     Napi::ArrayBuffer buffer = buffer_.Value();
-    if (buffer.IsDetached()) {
-      unreachable = true;
-    } else if (napi_detach_arraybuffer(buffer.Env(), buffer) == napi_ok) {
-      unreachable = true;
-    }
+    if (!buffer.IsDetached() && napi_detach_arraybuffer(buffer.Env(), buffer) == napi_ok) unreachable = true;
   }
   buffer_.Reset();
   if (unreachable && !state_->unmapped) {

@@ -79,30 +79,17 @@ struct ScannedData {
   ScannedView& at(size_t i) { return i == 0 ? first : rest[i - 1]; }
 };
 
-ScannedData ScanData(napi_env env, napi_value value, const char* name, bool want_buffer) {
-  ScannedData data;
+}  // namespace
+
+DataValues DataValues::Collect(napi_env env, napi_value value) {
+  DataValues data;
   if (IsNullish(env, value)) return data;
   data.present = true;
-  auto add = [&](napi_value element, const char* element_name, uint32_t index) {
-    ScannedView view;
-    view.value = element;
-    if (!Uint8View(env, element, &view.bytes, &view.length, want_buffer ? &view.buffer : nullptr)) {
-      throw WrongType(Napi::Env(env), index == UINT32_MAX ? std::string(element_name)
-                                                           : std::string(element_name) + "[" + std::to_string(index) + "]",
-                      "a Uint8Array");
-    }
-    data.total += view.length;
-    if (data.count == 0) {
-      data.first = view;
-    } else {
-      data.rest.push_back(view);
-    }
-    data.count++;
-  };
   bool is_array = false;
   ThrowIfFailed(env, napi_is_array(env, value, &is_array));
   if (!is_array) {
-    add(value, name, UINT32_MAX);
+    data.first = value;
+    data.count = 1;
     return data;
   }
   data.is_iovec = true;
@@ -111,10 +98,52 @@ ScannedData ScanData(napi_env env, napi_value value, const char* name, bool want
   if (count > 1) data.rest.reserve(count - 1);
   for (uint32_t i = 0; i < count; i++) {
     // Each element is read exactly once: the value validated is the value pinned and
-    // used, even when a getter or a Proxy would answer differently the next time.
+    // used, even when a getter would answer differently the next time.
     napi_value element;
     ThrowIfFailed(env, napi_get_element(env, value, i, &element));
-    add(element, name, i);
+    if (i == 0) {
+      data.first = element;
+    } else {
+      data.rest.push_back(element);
+    }
+  }
+  data.count = count;
+  return data;
+}
+
+RequestValues RequestValues::Collect(napi_env env, const napi_value* args) {
+  RequestValues values;
+  values.header = args[0];
+  values.cdb = args[1];
+  values.sense = args[2];
+  values.data_out = DataValues::Collect(env, args[3]);
+  values.data_in = DataValues::Collect(env, args[4]);
+  return values;
+}
+
+namespace {
+
+/** The views of collected data values: no JavaScript runs here (typed-array info only). */
+ScannedData ScanData(napi_env env, const DataValues& values, const char* name, bool want_buffer) {
+  ScannedData data;
+  if (!values.present) return data;
+  data.present = true;
+  data.is_iovec = values.is_iovec;
+  if (values.count > 1) data.rest.reserve(values.count - 1);
+  for (size_t i = 0; i < values.count; i++) {
+    ScannedView view;
+    view.value = values.at(i);
+    if (!Uint8View(env, view.value, &view.bytes, &view.length, want_buffer ? &view.buffer : nullptr)) {
+      throw WrongType(Napi::Env(env), values.is_iovec ? std::string(name) + "[" + std::to_string(i) + "]" : std::string(name),
+                      "a Uint8Array");
+    }
+    data.total += view.length;
+    if (i == 0) {
+      data.first = view;
+    } else {
+      data.rest.push_back(view);
+    }
+    data.count++;
   }
   return data;
 }
@@ -215,6 +244,7 @@ void Request::Clear() {
   if (kernel) {
     if (kernel->bounce && pool_) pool_->Give(std::move(kernel->bounce));
     kernel->bounce.reset();
+    kernel->kept_out.reset();
     kernel->retained.clear();
     kernel->iovec.clear();
     kernel->sense_heap.reset();
@@ -228,6 +258,7 @@ void Request::Clear() {
   sync_sense_ = nullptr;
   sense_view_length_ = 0;
   bounced_bytes_ = 0;
+  data_out_kept_ = false;
   mmap_io_ = false;
   prepared_ = false;
   state = RequestState::Idle;
@@ -244,11 +275,11 @@ void Request::Clear() {
 std::unique_ptr<Request> Request::FromJs(napi_env env, const napi_value* args, NodeKind kind, Mode mode,
                                          const std::shared_ptr<BouncePool>& pool, bool prepared) {
   std::unique_ptr<Request> req = Create();
-  req->Prepare(env, args, kind, mode, pool, prepared);
+  req->Prepare(env, RequestValues::Collect(env, args), kind, mode, pool, prepared);
   return req;
 }
 
-void Request::Prepare(napi_env env, const napi_value* args, NodeKind kind, Mode mode,
+void Request::Prepare(napi_env env, const RequestValues& values, NodeKind kind, Mode mode,
                       const std::shared_ptr<BouncePool>& pool, bool prepared) {
   Napi::Env e(env);
   Request* req = this;
@@ -265,7 +296,7 @@ void Request::Prepare(napi_env env, const napi_value* args, NodeKind kind, Mode 
 
   uint8_t* header = nullptr;
   size_t header_length = 0;
-  if (!Uint8View(env, args[0], &header, &header_length)) throw WrongType(e, "header", "a Uint8Array");
+  if (!Uint8View(env, values.header, &header, &header_length)) throw WrongType(e, "header", "a Uint8Array");
   if (header_length != kSgIoV4Size) {
     throw InvalidField(e, "header", "must be exactly 160 bytes (an encoded sg_io_v4)", static_cast<double>(header_length));
   }
@@ -274,16 +305,16 @@ void Request::Prepare(napi_env env, const napi_value* args, NodeKind kind, Mode 
 
   uint8_t* cdb = nullptr;
   size_t cdb_length = 0;
-  if (!Uint8View(env, args[1], &cdb, &cdb_length)) throw WrongType(e, "cdb", "a Uint8Array");
+  if (!Uint8View(env, values.cdb, &cdb, &cdb_length)) throw WrongType(e, "cdb", "a Uint8Array");
 
   uint8_t* sense = nullptr;
   size_t sense_length = 0;
-  const bool has_sense = !IsNullish(env, args[2]);
-  if (has_sense && !Uint8View(env, args[2], &sense, &sense_length)) throw WrongType(e, "sense", "a Uint8Array");
+  const bool has_sense = !IsNullish(env, values.sense);
+  if (has_sense && !Uint8View(env, values.sense, &sense, &sense_length)) throw WrongType(e, "sense", "a Uint8Array");
 
   const bool want_buffer = mode != Mode::Sync || prepared;  // to tell SharedArrayBuffer from ArrayBuffer
-  ScannedData out = ScanData(env, args[3], "dataOut", want_buffer);
-  ScannedData in = ScanData(env, args[4], "dataIn", want_buffer);
+  ScannedData out = ScanData(env, values.data_out, "dataOut", want_buffer);
+  ScannedData in = ScanData(env, values.data_in, "dataIn", want_buffer);
 
   if (h.guard != 'Q') throw InvalidField(e, "guard", "must be 'Q' (0x51)", h.guard);
 
@@ -351,9 +382,9 @@ void Request::Prepare(napi_env env, const napi_value* args, NodeKind kind, Mode 
       k.retained.emplace_back(block);
       req->native_header_ = header;
     } else {
-      req->header_view_ = Hold(env, args[0], transient);
+      req->header_view_ = Hold(env, values.header, transient);
     }
-    if (has_sense) req->sense_view_ = Hold(env, args[2], transient);
+    if (has_sense) req->sense_view_ = Hold(env, values.sense, transient);
   } else {
     req->sync_header_ = header;
     req->sync_sense_ = sense;
@@ -363,7 +394,7 @@ void Request::Prepare(napi_env env, const napi_value* args, NodeKind kind, Mode 
       k.retained.emplace_back(block);
       req->native_cdb_ = cdb;
     } else {
-      req->cdb_view_ = Hold(env, args[1], false);
+      req->cdb_view_ = Hold(env, values.cdb, false);
     }
   }
   req->sense_view_length_ = sense_length;
@@ -522,14 +553,42 @@ void Request::Refresh(napi_env env) {
       pointers_changed = true;
     }
   }
-  if (pointers_changed) {
-    // Only the sg queue uses JS data-out in place (v3, to the device).
-    if (!k.iovec.empty()) {
-      for (size_t i = 0; i < out_.size(); i++) k.iovec[i].iov_base = out_[i].kernel;
-    } else {
-      k.v3.dxferp = out_[0].kernel;
-    }
+  // Used in place again from the live views (re-pointed above); the copy of a wait is stale.
+  data_out_kept_ = false;
+  k.kept_out.reset();
+  if (pointers_changed) RepointDataOut();
+}
+
+void Request::RepointDataOut() {
+  // Only the sg queue uses JS data-out in place (v3, to the device).
+  KernelPart& k = *kernel;
+  if (!k.iovec.empty()) {
+    for (size_t i = 0; i < out_.size(); i++) k.iovec[i].iov_base = out_[i].kernel;
+  } else if (!out_.empty()) {
+    k.v3.dxferp = out_[0].kernel;
   }
+}
+
+void Request::KeepDataOut() {
+  // Once per submission (Refresh starts the next): a request that waits through several
+  // Submit() calls is copied once, and one with nothing to copy is looked at once.
+  if (data_out_kept_) return;
+  data_out_kept_ = true;
+  size_t total = 0;
+  for (const Segment& s : out_) {
+    if (s.memory == Memory::JsDirect) total += s.length;
+  }
+  if (total == 0) return;
+  KernelPart& k = *kernel;
+  k.kept_out.reset(new uint8_t[total]);
+  size_t at = 0;
+  for (Segment& s : out_) {
+    if (s.memory != Memory::JsDirect) continue;
+    if (s.length > 0) std::memcpy(k.kept_out.get() + at, s.kernel, s.length);
+    s.kernel = k.kept_out.get() + at;
+    at += s.length;
+  }
+  RepointDataOut();
 }
 
 void Request::TakeV3Reply(const sg_io_hdr& reply) {

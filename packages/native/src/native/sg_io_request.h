@@ -54,6 +54,36 @@ constexpr size_t kMaxCdb = 252;
 constexpr size_t kInlineSense = 256;
 
 /**
+ * A data argument's JS values, each read once: nothing, one view, or the elements of an
+ * iovec array. Reading an array's elements runs its accessors, i.e. arbitrary JavaScript,
+ * which could detach or free a buffer whose pointer was already taken: so every value of a
+ * request (of every request of a batch) is collected before any pointer into a JS buffer
+ * is taken, and the views are examined only afterwards, where no JavaScript runs.
+ */
+struct DataValues {
+  bool present = false;
+  bool is_iovec = false;
+  size_t count = 0;
+  napi_value first = nullptr;      // a flat buffer (the common case) needs no allocation
+  std::vector<napi_value> rest;    // iovec elements after the first
+
+  napi_value at(size_t i) const { return i == 0 ? first : rest[i - 1]; }
+  /** May run JavaScript (array element accessors). */
+  static DataValues Collect(napi_env env, napi_value value);
+};
+
+/** The five arguments of a request (header, cdb, sense, dataOut, dataIn), collected (see DataValues). */
+struct RequestValues {
+  napi_value header = nullptr;
+  napi_value cdb = nullptr;
+  napi_value sense = nullptr;
+  DataValues data_out;
+  DataValues data_in;
+  /** May run JavaScript (array element accessors): call before any request of a batch is prepared. */
+  static RequestValues Collect(napi_env env, const napi_value* args);
+};
+
+/**
  * Everything the kernel (or a pool thread) touches for one request: native memory only,
  * no napi handles, so a pool thread can free it after its environment is gone.
  */
@@ -66,6 +96,7 @@ struct KernelPart {
   std::unique_ptr<uint8_t[]> sense_heap;
   std::vector<sg_iovec> iovec;
   BlockRef bounce;                 // one bounce block for every bounced segment
+  std::unique_ptr<uint8_t[]> kept_out;  // data-out copied while the request waits (Request::KeepDataOut)
   std::vector<BlockRef> retained;  // allocateBuffer() blocks in use
 
   uint8_t* sense() { return sense_heap ? sense_heap.get() : sense_inline; }
@@ -121,9 +152,13 @@ class Request {
                                          const std::shared_ptr<BouncePool>& pool, bool prepared);
   /** An empty request, for Prepare(). */
   static std::unique_ptr<Request> Create();
-  /** FromJs into an empty (new or Clear()-ed) request; on a throw the request must be Clear()-ed. */
-  void Prepare(napi_env env, const napi_value* args, NodeKind kind, Mode mode, const std::shared_ptr<BouncePool>& pool,
-               bool prepared);
+  /**
+   * FromJs into an empty (new or Clear()-ed) request, from values already collected: runs no
+   * JavaScript, so no pointer it takes can be invalidated before the request is submitted.
+   * On a throw the request must be Clear()-ed.
+   */
+  void Prepare(napi_env env, const RequestValues& values, NodeKind kind, Mode mode,
+               const std::shared_ptr<BouncePool>& pool, bool prepared);
   /** Back to empty, for reuse: references deleted, the bounce block back in its pool, state reset. */
   void Clear();
   ~Request();
@@ -139,6 +174,14 @@ class Request {
 
   /** The request stays in flight after the submitting call: turn held views into references. */
   void Persist(napi_env env);
+
+  /**
+   * sg queue: the request waits (every slot of the fd is taken) when its submitting call
+   * returns. Data-out used in place (Memory::JsDirect: indirect IO copies it inside write(),
+   * on the JS thread) would be read by a later write(), after JavaScript ran and may have
+   * detached or freed the buffer: copy those bytes now, as they are at submission.
+   */
+  void KeepDataOut();
 
   /** sg queue: the v3 reply read() from the kernel. */
   void TakeV3Reply(const sg_io_hdr& reply);
@@ -192,6 +235,10 @@ class Request {
   std::vector<Segment> out_;
   std::vector<Segment> in_;
   uint64_t bounced_bytes_ = 0;
+  bool data_out_kept_ = false;  // KeepDataOut ran for this submission (JsDirect data-out, if any, is in kernel->kept_out)
+
+  /** Points the kernel's data-out (dxferp or the iovec) at the segments' current bytes. */
+  void RepointDataOut();
 };
 
 }  // namespace sgv4

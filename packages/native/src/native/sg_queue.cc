@@ -96,6 +96,8 @@ void SgQueue::Submit(Request* const* requests, size_t count) {
     waiting_.push_back(requests[i]);
   }
   Pump();
+  // Still waiting when the submitting call returns: JavaScript runs before their write().
+  for (Request* request : waiting_) request->KeepDataOut();
 }
 
 bool SgQueue::RemoveWaiting(Request* request) {
