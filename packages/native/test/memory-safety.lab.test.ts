@@ -6,6 +6,7 @@
  * mmap-ed reserve cannot be moved and is unreachable after munmap. Against the real sg and
  * bsg drivers in the lab guest.
  */
+import { createHook } from 'node:async_hooks';
 import { writeFileSync } from 'node:fs';
 import { MessageChannel } from 'node:worker_threads';
 import { createSgIoV4Header, decodeSgIoV4, encodeSgIoV4, SG_FLAG_MMAP_IO } from '@sgv4/core';
@@ -291,6 +292,38 @@ describe('JavaScript run while a request is read cannot move memory the kernel w
     const back = dataInRequest(read10Cdb(LBA0 + 72, 8), 8 * BLOCK);
     sg.sgIoSync(back);
     expect(back.dataIn).toEqual(copy);
+  });
+});
+
+describe('a synchronous call on the sg queue runs no JavaScript before its request is delivered', () => {
+  it('other requests completing meanwhile settle after its data arrived: a promise hook moving its buffer finds the data there', async () => {
+    const others = Array.from({ length: 4 }, (_, i) =>
+      sg.sgIo(dataInRequest(read10Cdb(LBA0 + i * 8, 8), 8 * BLOCK)),
+    );
+    const request = dataInRequest(read10Cdb(LBA0 + 8, 8), 8 * BLOCK);
+    const dataIn: Uint8Array = request.dataIn;
+    let inside = false;
+    let seen: Uint8Array | undefined;
+    let away: Uint8Array | undefined;
+    const hook = createHook({
+      promiseResolve() {
+        if (!inside || away !== undefined) return;
+        // The first JavaScript to run during the call: what the buffer holds, then move it.
+        seen = dataIn.slice();
+        away = transferAway(dataIn.buffer);
+      },
+    }).enable();
+    try {
+      inside = true;
+      sg.sgIoSync(request); // waits 100 ms (delay=25 jiffies) while the four complete
+    } finally {
+      inside = false;
+      hook.disable();
+    }
+    await Promise.all(others);
+    expect(away).toBeDefined();
+    expect(seen).toEqual(pattern(8 * BLOCK, 1));
+    expect(untouched(away as Uint8Array)).toBe(true);
   });
 });
 

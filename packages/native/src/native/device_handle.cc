@@ -519,7 +519,12 @@ void DeviceHandle::OnJobDone(BlockingJob* job) {
 void DeviceHandle::RunSync(Napi::Env env, Request* request) {
   request->handle = this;
   if (queue_) {
-    queue_->RunSync(env, request);
+    try {
+      queue_->RunSync(env, request);
+    } catch (...) {
+      CompleteHeld();
+      throw;
+    }
   } else {
     // bsg, block and other nodes: SG_IO waits uninterruptibly in blk_execute_rq
     // (block/blk-mq.c), so a signal cannot make it return and be restarted.
@@ -552,14 +557,18 @@ void DeviceHandle::RunSync(Napi::Env env, Request* request) {
   request->completion_error = 0;
   request->completion_syscall = nullptr;
   request->state = RequestState::Idle;
-  AfterProgress();
-  if (err != 0) {
-    stats_.bounced_bytes += request->bounced_bytes();
-    throw OsError(env, err, syscall, path_);
-  }
-  napi_value error = request->Deliver(env);
+  // Delivered before any held completion runs JavaScript (SgQueue::RunSync).
+  napi_value error = err == 0 ? request->Deliver(env) : nullptr;
   stats_.bounced_bytes += request->bounced_bytes();
+  CompleteHeld();
+  AfterProgress();
+  if (err != 0) throw OsError(env, err, syscall, path_);
   if (error != nullptr) throw Napi::Error(env, error);
+}
+
+void DeviceHandle::CompleteHeld() {
+  if (!queue_) return;
+  for (Request* held : queue_->TakeHeld()) Complete(held);
 }
 
 void DeviceHandle::AfterProgress() {

@@ -57,6 +57,8 @@ class DeviceHandle : public Napi::ObjectWrap<DeviceHandle> {
   void CheckUsable(Napi::Env env, const char* syscall) const;
   Napi::Value StartAsync(Napi::Env env, Request* request, double abort_id);
   void RunSync(Napi::Env env, Request* request);
+  /** Completes what the sg queue held while a synchronous request ran (SgQueue::RunSync). */
+  void CompleteHeld();
   void RunMany(Napi::Env env, Request* const* requests, const double* abort_ids, size_t count, napi_value* promises);
   BouncePool* pool();
   /** Gives back a one-off request that was never submitted (or ran synchronously). */

@@ -244,7 +244,6 @@ void Request::Clear() {
   if (kernel) {
     if (kernel->bounce && pool_) pool_->Give(std::move(kernel->bounce));
     kernel->bounce.reset();
-    kernel->kept_out.reset();
     kernel->retained.clear();
     kernel->iovec.clear();
     kernel->sense_heap.reset();
@@ -258,7 +257,6 @@ void Request::Clear() {
   sync_sense_ = nullptr;
   sense_view_length_ = 0;
   bounced_bytes_ = 0;
-  data_out_kept_ = false;
   mmap_io_ = false;
   prepared_ = false;
   state = RequestState::Idle;
@@ -412,8 +410,11 @@ void Request::Prepare(napi_env env, const RequestValues& values, NodeKind kind, 
       Segment& s = segments[i];
       s.length = view.length;
       s.kernel = view.bytes;
-      if (mode == Mode::Sync && !prepared) {
-        s.memory = Memory::JsDirect;  // no JS runs before the call returns
+      if (mode == Mode::Sync && !prepared && !dio) {
+        // No JavaScript runs before the call returns (the sg queue holds other requests'
+        // completions meanwhile: SgQueue::RunSync). Not with DIO: a synchronous call abandoned
+        // by a failed queue would leave the device writing into the JS memory after the throw.
+        s.memory = Memory::JsDirect;
         continue;
       }
       if (MemoryBlock* block = AllocatedBuffers::Instance().FindRetained(view.bytes, s.length)) {
@@ -431,13 +432,10 @@ void Request::Prepare(napi_env env, const RequestValues& values, NodeKind kind, 
         s.view = Hold(env, view.value, transient);
         continue;
       }
-      if (is_plain && to_device && mode == Mode::Queue && !dio) {
-        // Indirect IO copies data-out inside write() (bio_copy_user_iov at map time,
-        // block/blk-map.c), on this thread: the JS bytes are read before JS runs again.
-        s.memory = Memory::JsDirect;
-        if (prepared) s.view = Hold(env, view.value, false);
-        continue;
-      }
+      // Plain memory of an asynchronous request is bounced in both directions. Data-out used
+      // in place would be read by a write() that JavaScript may precede: a request waiting
+      // for one of the fd's slots, the rest of a batch after a promise (promise hooks) or an
+      // error (the error factories) was made, a queue that completes other requests first.
       s.memory = Memory::Bounced;
       if (!to_device || prepared) s.view = Hold(env, view.value, transient);
     }
@@ -536,59 +534,17 @@ void Request::Refresh(napi_env env) {
     std::memcpy(k.cdb, cdb, k.v4.request_len);
   }
   bounced_bytes_ = 0;
-  bool pointers_changed = false;
   for (size_t i = 0; i < out_.size(); i++) {
     Segment& s = out_[i];
-    if (s.memory != Memory::JsDirect && s.memory != Memory::Bounced) continue;
+    if (s.memory != Memory::Bounced) continue;  // native and shared memory is used in place
     uint8_t* js = nullptr;
     if (!LiveView(env, s.view, s.length, &js)) {
       throw InvalidField(e, out_.size() > 1 ? "dataOut[" + std::to_string(i) + "]" : "dataOut",
                          "was detached or resized since prepare()", static_cast<double>(s.length));
     }
-    if (s.memory == Memory::Bounced) {
-      std::memcpy(s.kernel, js, s.length);
-      bounced_bytes_ += s.length;
-    } else if (s.kernel != js) {
-      s.kernel = js;
-      pointers_changed = true;
-    }
+    std::memcpy(s.kernel, js, s.length);
+    bounced_bytes_ += s.length;
   }
-  // Used in place again from the live views (re-pointed above); the copy of a wait is stale.
-  data_out_kept_ = false;
-  k.kept_out.reset();
-  if (pointers_changed) RepointDataOut();
-}
-
-void Request::RepointDataOut() {
-  // Only the sg queue uses JS data-out in place (v3, to the device).
-  KernelPart& k = *kernel;
-  if (!k.iovec.empty()) {
-    for (size_t i = 0; i < out_.size(); i++) k.iovec[i].iov_base = out_[i].kernel;
-  } else if (!out_.empty()) {
-    k.v3.dxferp = out_[0].kernel;
-  }
-}
-
-void Request::KeepDataOut() {
-  // Once per submission (Refresh starts the next): a request that waits through several
-  // Submit() calls is copied once, and one with nothing to copy is looked at once.
-  if (data_out_kept_) return;
-  data_out_kept_ = true;
-  size_t total = 0;
-  for (const Segment& s : out_) {
-    if (s.memory == Memory::JsDirect) total += s.length;
-  }
-  if (total == 0) return;
-  KernelPart& k = *kernel;
-  k.kept_out.reset(new uint8_t[total]);
-  size_t at = 0;
-  for (Segment& s : out_) {
-    if (s.memory != Memory::JsDirect) continue;
-    if (s.length > 0) std::memcpy(k.kept_out.get() + at, s.kernel, s.length);
-    s.kernel = k.kept_out.get() + at;
-    at += s.length;
-  }
-  RepointDataOut();
 }
 
 void Request::TakeV3Reply(const sg_io_hdr& reply) {

@@ -96,7 +96,6 @@ struct KernelPart {
   std::unique_ptr<uint8_t[]> sense_heap;
   std::vector<sg_iovec> iovec;
   BlockRef bounce;                 // one bounce block for every bounced segment
-  std::unique_ptr<uint8_t[]> kept_out;  // data-out copied while the request waits (Request::KeepDataOut)
   std::vector<BlockRef> retained;  // allocateBuffer() blocks in use
 
   uint8_t* sense() { return sense_heap ? sense_heap.get() : sense_inline; }
@@ -121,7 +120,7 @@ struct ViewHandle {
 
 /** Where one JS data segment lives while the kernel uses it. */
 enum class Memory : uint8_t {
-  JsDirect,  // the JS view's own bytes (sync calls; sg queue data-out, copied inside write())
+  JsDirect,  // the JS view's own bytes (synchronous calls without direct IO)
   Shared,    // SharedArrayBuffer bytes, pinned by a reference to the view
   Native,    // allocateBuffer() block, retained
   Bounced,   // a slice of KernelPart::bounce
@@ -175,14 +174,6 @@ class Request {
   /** The request stays in flight after the submitting call: turn held views into references. */
   void Persist(napi_env env);
 
-  /**
-   * sg queue: the request waits (every slot of the fd is taken) when its submitting call
-   * returns. Data-out used in place (Memory::JsDirect: indirect IO copies it inside write(),
-   * on the JS thread) would be read by a later write(), after JavaScript ran and may have
-   * detached or freed the buffer: copy those bytes now, as they are at submission.
-   */
-  void KeepDataOut();
-
   /** sg queue: the v3 reply read() from the kernel. */
   void TakeV3Reply(const sg_io_hdr& reply);
 
@@ -235,10 +226,6 @@ class Request {
   std::vector<Segment> out_;
   std::vector<Segment> in_;
   uint64_t bounced_bytes_ = 0;
-  bool data_out_kept_ = false;  // KeepDataOut ran for this submission (JsDirect data-out, if any, is in kernel->kept_out)
-
-  /** Points the kernel's data-out (dxferp or the iovec) at the segments' current bytes. */
-  void RepointDataOut();
 };
 
 }  // namespace sgv4

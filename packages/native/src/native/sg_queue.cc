@@ -96,8 +96,6 @@ void SgQueue::Submit(Request* const* requests, size_t count) {
     waiting_.push_back(requests[i]);
   }
   Pump();
-  // Still waiting when the submitting call returns: JavaScript runs before their write().
-  for (Request* request : waiting_) request->KeepDataOut();
 }
 
 bool SgQueue::RemoveWaiting(Request* request) {
@@ -223,7 +221,7 @@ size_t SgQueue::Write(Request* const* batch, size_t count) {
     Unassign(failing);
     failing->completion_error = err;
     failing->completion_syscall = "write";
-    owner_->Complete(failing);
+    CompleteOrHold(failing);
     done++;
   }
   return accepted;
@@ -263,7 +261,21 @@ void SgQueue::Dispatch(const sg_io_hdr& reply) {
   ClearSlot(slot);
   request->TakeV3Reply(reply);
   owner_->stats().completed++;
-  owner_->Complete(request);
+  CompleteOrHold(request);
+}
+
+void SgQueue::CompleteOrHold(Request* request) {
+  if (sync_request_ != nullptr && request != sync_request_) {
+    held_.push_back(request);
+  } else {
+    owner_->Complete(request);
+  }
+}
+
+std::vector<Request*> SgQueue::TakeHeld() {
+  std::vector<Request*> held;
+  held.swap(held_);
+  return held;
 }
 
 void SgQueue::WaitReadable() {
@@ -293,6 +305,11 @@ void SgQueue::CheckHangup() {
 }
 
 void SgQueue::RunSync(Napi::Env env, Request* request) {
+  sync_request_ = request;
+  struct Clear {
+    Request*& sync;
+    ~Clear() { sync = nullptr; }
+  } clear{sync_request_};
   auto check = [&] {
     if (failed()) throw OsError(env, fail_errno_, fail_syscall_, owner_->path());
   };

@@ -27,6 +27,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <vector>
 
 #include "libuv_abi.h"
 #include "sg_io_request.h"
@@ -50,8 +51,15 @@ class SgQueue {
 
   /** Queues requests (in order) and writes as many as the kernel takes now. */
   void Submit(Request* const* requests, size_t count);
-  /** Runs one request to completion on the calling thread (write, then drain/poll). Throws. */
+  /**
+   * Runs one request to completion on the calling thread (write, then drain/poll). Throws.
+   * Meanwhile other requests' completions are held (TakeHeld): completing one settles its
+   * promise, which can run JavaScript (promise hooks, the error factories), and JavaScript
+   * could free the JS memory this request uses in place before the kernel has written it.
+   */
   void RunSync(Napi::Env env, Request* request);
+  /** Completions held during RunSync, to complete once its request was delivered. */
+  std::vector<Request*> TakeHeld();
   /** Takes a request out of the library queue; false when it is not waiting there. */
   bool RemoveWaiting(Request* request);
   /** Every request still waiting in the library queue (removed from it). */
@@ -96,6 +104,11 @@ class SgQueue {
   int fail_errno_ = 0;
   const char* fail_syscall_ = nullptr;
   bool pumping_ = false;
+  Request* sync_request_ = nullptr;  // RunSync's request while it runs
+  std::vector<Request*> held_;       // other requests completed meanwhile
+
+  /** Completes `request`, or holds it while RunSync runs another one. */
+  void CompleteOrHold(Request* request);
 };
 
 }  // namespace sgv4
