@@ -884,14 +884,9 @@ Napi::Value DeviceHandle::SubmitMany(const Napi::CallbackInfo& info) {
     }
   }
   for (size_t i = 0; i < count; i++) {
-    if (collect_errors[i] != nullptr) {
-      napi_deferred deferred;
-      ThrowIfFailed(env, napi_create_promise(env, &deferred, &promises[i]));
-      napi_reject_deferred(env, deferred, collect_errors[i]);
-      continue;
-    }
     Scratch request(this, TakeRequest());
     try {
+      if (collect_errors[i] != nullptr) throw Napi::Error(env, collect_errors[i]);
       request.get()->Prepare(env, values[i], kind_, AsyncMode(), addon_->bounce_pool, false);
       requests[i] = request.release();
     } catch (const Napi::Error& e) {
