@@ -310,7 +310,14 @@ void Request::Prepare(napi_env env, const RequestValues& values, NodeKind kind, 
   const bool has_sense = !IsNullish(env, values.sense);
   if (has_sense && !Uint8View(env, values.sense, &sense, &sense_length)) throw WrongType(e, "sense", "a Uint8Array");
 
-  const bool want_buffer = mode != Mode::Sync || prepared;  // to tell SharedArrayBuffer from ArrayBuffer
+  // DIO (SG_FLAG_DIRECT_IO on sg) pins the user pages and DMAs into them while the command
+  // runs (sg_start_req -> blk_rq_map_user_io, drivers/scsi/sg.c), so it gets the same
+  // treatment as a pool thread: only native memory is used in place, even by a synchronous
+  // call (its request outlives the call when a failed queue abandons it in its slot).
+  const bool dio = kind == NodeKind::Sg && (h.flags & SG_FLAG_DIRECT_IO) != 0;
+  // The ArrayBuffer of each view, to tell SharedArrayBuffer from ArrayBuffer where memory
+  // that is not native may be used in place or must be bounced.
+  const bool want_buffer = mode != Mode::Sync || prepared || dio;
   ScannedData out = ScanData(env, values.data_out, "dataOut", want_buffer);
   ScannedData in = ScanData(env, values.data_in, "dataIn", want_buffer);
 
@@ -399,10 +406,7 @@ void Request::Prepare(napi_env env, const RequestValues& values, NodeKind kind, 
   std::memcpy(k.cdb, cdb, h.request_len);
   if (h.max_response_len > kInlineSense) k.sense_heap.reset(new uint8_t[h.max_response_len]());
 
-  // Data placement. DIO (SG_FLAG_DIRECT_IO on sg) pins the user pages and DMAs into them
-  // while the command runs (sg_start_req -> blk_rq_map_user_io, drivers/scsi/sg.c), so
-  // it gets the same treatment as a pool thread: only native memory.
-  const bool dio = kind == NodeKind::Sg && (h.flags & SG_FLAG_DIRECT_IO) != 0;
+  // Data placement (DIO: see `dio` above).
   auto place = [&](ScannedData& data, std::vector<Segment>& segments, bool to_device) {
     segments.resize(data.count);
     for (size_t i = 0; i < data.count; i++) {
@@ -424,10 +428,12 @@ void Request::Prepare(napi_env env, const RequestValues& values, NodeKind kind, 
       }
       bool is_plain = true;
       ThrowIfFailed(env, napi_is_arraybuffer(env, view.buffer, &is_plain));
-      if (!is_plain && (mode == Mode::Sync || (mode == Mode::Queue && !dio))) {
+      if (!is_plain && !dio && (mode == Mode::Sync || mode == Mode::Queue)) {
         // A SharedArrayBuffer cannot be detached; the reference keeps it alive. Not used
         // in place on a pool thread or with DIO: a worker's SAB is freed with its
-        // environment, which does not wait for the kernel.
+        // environment, which does not wait for the kernel, and any SAB may be freed once
+        // close() let go of a request a failed queue abandoned while the device still
+        // writes into its pinned pages.
         s.memory = Memory::Shared;
         s.view = Hold(env, view.value, transient);
         continue;
