@@ -2,7 +2,7 @@
 // (build-asan/, made here incrementally with `build-addon.mjs --asan`):
 //
 //   node packages/native/scripts/test-asan.mjs unit   -> vitest project `native` on the host
-//   node packages/native/scripts/test-asan.mjs lab    -> the memory-safety, settle and abandoned-requests lab tests in one lab guest boot
+//   node packages/native/scripts/test-asan.mjs lab    -> the memory-safety, settle, abandoned-requests and iSCSI late-data-in lab tests in one lab guest boot
 //   node packages/native/scripts/test-asan.mjs lab packages/native -> every native lab test
 //
 // node itself is not instrumented, so libasan is preloaded (LD_PRELOAD), leak checking is
@@ -56,12 +56,17 @@ if (mode === 'unit') {
   const envArgs = Object.entries(sanitizerEnv).map(([k, v]) => `${k}=${v}`);
   // By default (as `pnpm test` runs it) the files aimed at memory: buffers moved away under the
   // kernel, the mmap-ed reserve, iovec getters, close/teardown with requests in flight, requests
-  // (a synchronous call among them) left in the slots of a failed queue. The whole native lab
-  // suite under ASan: `pnpm test:lab:asan packages/native`.
+  // (a synchronous call among them) left in the slots of a failed queue, and their bounce blocks,
+  // which a device may still write after close(). The whole native lab suite under ASan:
+  // `pnpm test:lab:asan packages/native`.
   const filters =
     extra.length > 0
       ? extra
-      : ['memory-safety', 'settle', 'abandoned-requests'].map((name) => `packages/native/test/${name}`);
+      : [
+          ...['memory-safety', 'settle', 'abandoned-requests'].map((name) => `packages/native/test/${name}`),
+          // A device writing data-in after close(): the iSCSI LU of the embedded target.
+          'packages/iscsi/test/target/late-data-in',
+        ];
   const command = [
     'env',
     ...envArgs,
