@@ -881,7 +881,13 @@ describe('a JS page that corrupts the shared producer table or credits', () => {
   }
 
   it('a cleared producer table: the next thread still gets a record of its own', async () => {
-    const ring = openRing(labNodes.sg, { queueDepth: 2, entries: 8, bufferCount: 1, bufferSize: 4096, producers: 4 });
+    const ring = openRing(labNodes.sg, {
+      queueDepth: 2,
+      entries: 8,
+      bufferCount: 1,
+      bufferSize: 4096,
+      producers: 4,
+    });
     const id = ring.share().id;
     const first = page(id);
     let second: ReturnType<typeof page> | undefined;
@@ -908,28 +914,38 @@ describe('a JS page that corrupts the shared producer table or credits', () => {
   it.each([
     ['sg', labNodes.sg],
     ['bsg', labNodes.bsg],
-  ] as const)('%s: credits given back for a claimed entry: close() waits until it was run and reaped', async (_kind, path) => {
-    const ring = openRing(path, { queueDepth: 2, entries: 8, bufferCount: 1, bufferSize: 4096, producers: 2 });
-    const w = page(ring.share().id);
-    try {
-      expect((await w.attached).error).toBeUndefined();
-      await w.step('park');
-      let closed = false;
-      const closing = ring.close().then(() => {
-        closed = true;
+  ] as const)(
+    '%s: credits given back for a claimed entry: close() waits until it was run and reaped',
+    async (_kind, path) => {
+      const ring = openRing(path, {
+        queueDepth: 2,
+        entries: 8,
+        bufferCount: 1,
+        bufferSize: 4096,
+        producers: 2,
       });
-      await sleep(500);
-      // The credit count says "drained", but the addon's SQ head has not reached the claimed position.
-      expect(closed).toBe(false);
-      await w.step('publish');
-      await Promise.race([w.completed(), sleep(10_000)]);
-      expect(w.completions).toEqual([{ userData: 0x5eed, errno: 0, status: 0 }]);
-      await Promise.race([closing, sleep(10_000)]);
-      expect(closed).toBe(true);
-      await w.step('detach');
-    } finally {
-      await w.end();
-      await ring.close();
-    }
-  }, 30_000);
+      const w = page(ring.share().id);
+      try {
+        expect((await w.attached).error).toBeUndefined();
+        await w.step('park');
+        let closed = false;
+        const closing = ring.close().then(() => {
+          closed = true;
+        });
+        await sleep(500);
+        // The credit count says "drained", but the addon's SQ head has not reached the claimed position.
+        expect(closed).toBe(false);
+        await w.step('publish');
+        await Promise.race([w.completed(), sleep(10_000)]);
+        expect(w.completions).toEqual([{ userData: 0x5eed, errno: 0, status: 0 }]);
+        await Promise.race([closing, sleep(10_000)]);
+        expect(closed).toBe(true);
+        await w.step('detach');
+      } finally {
+        await w.end();
+        await ring.close();
+      }
+    },
+    30_000,
+  );
 });
