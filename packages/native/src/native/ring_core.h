@@ -18,6 +18,11 @@
 // - The "consumer sleeps" flag and the SQ are a Dekker pair (store flag, then re-check
 //   the SQ; publish, then load the flag), both sides sequentially consistent, like the
 //   full barrier io_uring asks between the SQ tail and IORING_SQ_NEED_WAKEUP.
+// - Trust (docs/guides/ring.md, "What the addon trusts"): any attached JS thread can write
+//   any shared word. Producer ownership and CQ tails live in ProducerLink, and Drained()
+//   believes the JS credit count only together with the addon's own counts, so a corrupted
+//   page can hurt only its ring's requests: never two threads on one record, never consumers
+//   stopped while an entry is claimed, in a consumer or the kernel, or posted and unreaped.
 #pragma once
 
 #include <atomic>
