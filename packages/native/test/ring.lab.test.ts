@@ -837,6 +837,9 @@ describe('a JS page that corrupts the shared producer table or credits', () => {
           onWake = () => reap();
           Atomics.store(i32, base >> 2, pos);
           if (n.doorbell(1)) reap();
+        } else if (step === 'fake completions') {
+          // Three completions "posted" to this thread and never reaped, as the tail word would say.
+          Atomics.store(i32, (record + RING.prodCqTail) >> 2, 3);
         } else if (step === 'detach') {
           n.detach();
         }
@@ -908,6 +911,32 @@ describe('a JS page that corrupts the shared producer table or credits', () => {
       await second?.end();
       // Bounded: with a record handed out twice, the owner's wake-ups went to the other thread.
       await Promise.race([ring.close(), sleep(5_000)]);
+    }
+  }, 30_000);
+
+  it('a thread that rewrote its CQ tail and went away gives back no credit it never had: close() resolves', async () => {
+    const ring = openRing(labNodes.sg, {
+      queueDepth: 2,
+      entries: 8,
+      bufferCount: 1,
+      bufferSize: 4096,
+      producers: 2,
+    });
+    const w = page(ring.share().id);
+    try {
+      expect((await w.attached).error).toBeUndefined();
+      await w.step('fake completions');
+      await w.step('detach');
+      good(await ring.submit({ cdb: read10Cdb(LBA0, 8), dataIn: { buffer: 0, length: 4096 } }));
+      let closed = false;
+      const closing = ring.close().then(() => {
+        closed = true;
+      });
+      // The old addon credited tail - head from the shared words: 3 credits too many, never drained.
+      await Promise.race([closing, sleep(5_000)]);
+      expect(closed).toBe(true);
+    } finally {
+      await w.end();
     }
   }, 30_000);
 
