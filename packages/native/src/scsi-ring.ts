@@ -40,8 +40,8 @@ export interface RingOptions {
    * pages with no copy and no pinning. One command at a time per slot (one reserve per fd); a
    * transfer starts at offset 0. Default 0, at most 64. A slot's mapping holds its sg file
    * (the vma's reference, drivers/scsi/sg.c sg_mmap) until the last view of the ring's memory is
-   * collected, after close() too: an O_EXCL open of the node right after close() may get EBUSY
-   * until then.
+   * collected, after close() too: until then an O_EXCL open of the node waits, or gets EBUSY
+   * with O_NONBLOCK (sg_open).
    */
   mmapSlots?: number;
   /**
