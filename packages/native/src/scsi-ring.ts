@@ -38,7 +38,10 @@ export interface RingOptions {
    * the mmap-ed reserved buffers of as many extra fds, each `bufferSize` bytes (SG_SET_RESERVED_SIZE
    * then mmap, drivers/scsi/sg.c sg_mmap): SG_FLAG_MMAP_IO moves data between the device and these
    * pages with no copy and no pinning. One command at a time per slot (one reserve per fd); a
-   * transfer starts at offset 0. Default 0, at most 64.
+   * transfer starts at offset 0. Default 0, at most 64. A slot's mapping holds its sg file
+   * (the vma's reference, drivers/scsi/sg.c sg_mmap) until the last view of the ring's memory is
+   * collected, after close() too: until then an O_EXCL open of the node waits, or gets EBUSY
+   * with O_NONBLOCK (sg_open).
    */
   mmapSlots?: number;
   /**

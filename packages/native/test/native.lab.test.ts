@@ -1,7 +1,10 @@
 /**
  * The addon against the real Linux 6.1 sg, bsg and sd drivers (scsi_debug), inside the lab guest.
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   createSgIoV4Header,
   decodeSgIoV4,
@@ -365,6 +368,51 @@ describe('mmap-ed IO through the sg reserved buffer', () => {
     await h.close();
     expect(mapped.byteLength).toBe(0);
     expect(() => new Uint8Array(mapped)).toThrow(TypeError);
+  });
+
+  it('a mapping moved away by another owner: close() still releases the sg fd (an O_EXCL open succeeds)', () => {
+    // ArrayBuffer.prototype.transfer (behind a V8 flag on Node 20, shipped later) ignores
+    // markAsUntransferable, so it can move the mapping into a new ArrayBuffer the addon cannot
+    // detach. The range must then stay mapped until that buffer is collected; the sg vma
+    // (and with it the sg file) must not stay that long.
+    const script = `
+      import { openScsiHandle } from './dist/index.js';
+      const node = ${JSON.stringify(labNodes.sg)};
+      const h = openScsiHandle(node, { readWrite: true });
+      h.setReservedSize(8192);
+      const mapped = h.mapReservedBuffer(8192);
+      new Uint8Array(mapped).fill(7);
+      const moved = mapped.transfer();
+      const out = { mapped: mapped.byteLength, moved: moved.byteLength, before: new Uint8Array(moved)[0] };
+      await h.close();
+      try {
+        const again = openScsiHandle(node, { readWrite: true, exclusive: true, nonBlocking: true });
+        out.reopen = 'ok';
+        await again.close();
+      } catch (error) {
+        out.reopen = error.code;
+      }
+      // Still mapped (no fault): anonymous memory now, the reserve's pages are gone with the fd.
+      out.after = new Uint8Array(moved)[0];
+      out.length = moved.byteLength;
+      console.log(JSON.stringify(out));`;
+    const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+    // Node 20 (V8 11.3) has transfer() only behind the flag; later versions ship it.
+    const flags = 'transfer' in ArrayBuffer.prototype ? [] : ['--harmony-rab-gsab-transfer'];
+    const run = spawnSync(process.execPath, [...flags, '--input-type=module', '-e', script], {
+      cwd: packageRoot,
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(run.stderr).toBe('');
+    expect(JSON.parse(run.stdout)).toEqual({
+      mapped: 0,
+      moved: 8192,
+      before: 7,
+      reopen: 'ok', // the old addon: EBUSY (the sg vma kept the file open)
+      after: 0,
+      length: 8192,
+    });
   });
 
   it('mmap beyond the reserve is ENOMEM', async () => {

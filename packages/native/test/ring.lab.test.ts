@@ -660,7 +660,9 @@ describe.each([
 });
 
 describe('sg ring: reaping moves between the JS thread’s loop and the consumer thread', () => {
-  beforeAll(() => setLatency({ ndelay: 200_000 })); // 200 us: replies come after the inline readv
+  // 5 ms: replies come after the inline rounds even on a loaded emulated machine (at 200 µs a slow
+  // host once let the inline readv rounds drain whole bursts, and the consumer thread never woke).
+  beforeAll(() => setLatency({ ndelay: 5_000_000 }));
   afterAll(() => setLatency({ delay: 0 }));
 
   it('every completion exactly once, with its data, while a worker’s commands force hand-overs', async () => {
@@ -768,4 +770,213 @@ describe('sg ring: reaping moves between the JS thread’s loop and the consumer
       await ring.close();
     }
   }, 60_000);
+});
+
+/**
+ * A JS thread holding the ring's shared page can write any word of it. The addon keeps what
+ * decides ownership and shutdown in its own memory (ring_core.cc: Attach, Detach, Drained),
+ * so such a page cannot make two threads share a producer record, nor stop the consumers
+ * while a request is still on its way. The "page" here is a worker using the addon's
+ * NativeRing directly, as code bypassing ScsiRing would.
+ */
+describe('a JS page that corrupts the shared producer table or credits', () => {
+  const dist = join(packageRoot, 'dist');
+  // Message-driven: the worker attaches, then does what the main thread asks, step by step.
+  const pageSource = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    (async () => {
+      const { loadAddon } = await import(workerData.dist + '/index.js');
+      const { RING, cqOffset } = await import(workerData.dist + '/ring-layout.js');
+      let onWake = () => {};
+      const n = new (loadAddon().NativeRing)({ id: workerData.id }, (stopped) => onWake(stopped));
+      const control = n.control();
+      const i32 = new Int32Array(control);
+      const view = new DataView(control);
+      const entries = view.getUint32(8, true);
+      const producer = n.producer;
+      const record = RING.offProducerTable + producer * RING.producerRecord;
+      const credits = RING.offCredits >> 2;
+      let pos = -1;
+      let head = 0;
+      const reap = () => {
+        const tail = Atomics.load(i32, (record + RING.prodCqTail) >> 2);
+        let got = 0;
+        while (head !== tail) {
+          const base = cqOffset(entries, producer) + (head & (entries - 1)) * RING.cqeSize;
+          parentPort.postMessage({
+            completion: {
+              userData: view.getUint32(base + RING.cqeUserData, true),
+              errno: view.getInt32(base + RING.cqeErrno, true),
+              status: view.getUint32(base + RING.cqeDeviceStatus, true),
+            },
+          });
+          head = (head + 1) | 0;
+          got++;
+        }
+        if (got === 0) return;
+        Atomics.store(i32, (record + RING.prodCqHead) >> 2, head);
+        // As ScsiRing's reap: credits back; negative (closing) -> the consumer may wait for them.
+        if (Atomics.add(i32, credits, got) + got < 0 && n.doorbell(1)) reap();
+      };
+      parentPort.on('message', (step) => {
+        if (step === 'clear producer table') {
+          // Every record looks free, this thread's and the owner's included.
+          for (let p = 0; p < RING.maxProducers; p++) Atomics.store(i32, (RING.offProducerTable + p * RING.producerRecord) >> 2, 0);
+        } else if (step === 'park') {
+          // A producer between its claim and its publish (another thread, mid-submit)...
+          Atomics.sub(i32, credits, 1);
+          pos = Atomics.add(i32, RING.offSqTail >> 2, 1);
+          // ...and a page that gives its credit back as if nothing were claimed.
+          Atomics.add(i32, credits, 1);
+        } else if (step === 'publish') {
+          Atomics.sub(i32, credits, 1); // the corruption undone: the ring's accounting is honest again
+          const base = RING.offSq + (pos & (entries - 1)) * RING.sqeSize;
+          for (let b = 8; b < RING.sqeSize; b++) view.setUint8(base + b, 0); // TEST UNIT READY, no data
+          view.setUint32(base + RING.sqeUserData, 0x5eed, true);
+          view.setUint8(base + RING.sqeCdbLength, 6);
+          view.setUint8(base + RING.sqeProducer, producer);
+          view.setUint32(base + RING.sqeTimeout, 20000, true);
+          onWake = () => reap();
+          Atomics.store(i32, base >> 2, pos);
+          if (n.doorbell(1)) reap();
+        } else if (step === 'fake completions') {
+          // Three completions "posted" to this thread and never reaped, as the tail word would say.
+          Atomics.store(i32, (record + RING.prodCqTail) >> 2, 3);
+        } else if (step === 'detach') {
+          n.detach();
+        }
+        parentPort.postMessage({ producer, done: step });
+      });
+      parentPort.postMessage({ producer, done: 'attach' });
+    })().catch((e) => parentPort.postMessage({ error: String((e && e.stack) || e) }));`;
+
+  /** A page worker: `step()` sends a step and resolves with the worker's answer to it. */
+  function page(id: number) {
+    const worker = new Worker(pageSource, { eval: true, workerData: { dist, id } });
+    const completions: { userData: number; errno: number; status: number }[] = [];
+    let waiting: ((m: { producer: number; done?: string; error?: string }) => void) | undefined;
+    let onCompletion: (() => void) | undefined;
+    worker.on('message', (m) => {
+      if (m.completion !== undefined) {
+        completions.push(m.completion);
+        onCompletion?.();
+      } else waiting?.(m);
+    });
+    const answer = () =>
+      new Promise<{ producer: number; done?: string; error?: string }>((resolve, reject) => {
+        waiting = resolve;
+        worker.once('error', reject);
+      });
+    const attached = answer();
+    return {
+      attached,
+      completions,
+      completed: () =>
+        new Promise<void>((resolve) => {
+          if (completions.length > 0) resolve();
+          else onCompletion = resolve;
+        }),
+      step: (name: string) => {
+        const a = answer();
+        worker.postMessage(name);
+        return a;
+      },
+      end: () => worker.terminate(),
+    };
+  }
+
+  it('a cleared producer table: the next thread still gets a record of its own', async () => {
+    const ring = openRing(labNodes.sg, {
+      queueDepth: 2,
+      entries: 8,
+      bufferCount: 1,
+      bufferSize: 4096,
+      producers: 4,
+    });
+    const id = ring.share().id;
+    const first = page(id);
+    let second: ReturnType<typeof page> | undefined;
+    try {
+      const a = await first.attached;
+      expect(a.error).toBeUndefined();
+      await first.step('clear producer table');
+      second = page(id);
+      const b = await second.attached;
+      expect(b.error).toBeUndefined();
+      // The owner holds record 0: three threads, three records (the old addon handed out 0 again).
+      expect(new Set([0, a.producer, b.producer]).size).toBe(3);
+      good(await ring.submit({ cdb: read10Cdb(LBA0, 8), dataIn: { buffer: 0, length: 4096 } }));
+      await first.step('detach');
+      await second.step('detach');
+    } finally {
+      await first.end();
+      await second?.end();
+      // Bounded: with a record handed out twice, the owner's wake-ups went to the other thread.
+      await Promise.race([ring.close(), sleep(5_000)]);
+    }
+  }, 30_000);
+
+  it('a thread that rewrote its CQ tail and went away gives back no credit it never had: close() resolves', async () => {
+    const ring = openRing(labNodes.sg, {
+      queueDepth: 2,
+      entries: 8,
+      bufferCount: 1,
+      bufferSize: 4096,
+      producers: 2,
+    });
+    const w = page(ring.share().id);
+    try {
+      expect((await w.attached).error).toBeUndefined();
+      await w.step('fake completions');
+      await w.step('detach');
+      good(await ring.submit({ cdb: read10Cdb(LBA0, 8), dataIn: { buffer: 0, length: 4096 } }));
+      let closed = false;
+      const closing = ring.close().then(() => {
+        closed = true;
+      });
+      // The old addon credited tail - head from the shared words: 3 credits too many, never drained.
+      await Promise.race([closing, sleep(5_000)]);
+      expect(closed).toBe(true);
+    } finally {
+      await w.end();
+    }
+  }, 30_000);
+
+  it.each([
+    ['sg', labNodes.sg],
+    ['bsg', labNodes.bsg],
+  ] as const)(
+    '%s: credits given back for a claimed entry: close() waits until it was run and reaped',
+    async (_kind, path) => {
+      const ring = openRing(path, {
+        queueDepth: 2,
+        entries: 8,
+        bufferCount: 1,
+        bufferSize: 4096,
+        producers: 2,
+      });
+      const w = page(ring.share().id);
+      try {
+        expect((await w.attached).error).toBeUndefined();
+        await w.step('park');
+        let closed = false;
+        const closing = ring.close().then(() => {
+          closed = true;
+        });
+        await sleep(500);
+        // The credit count says "drained", but the addon's SQ head has not reached the claimed position.
+        expect(closed).toBe(false);
+        await w.step('publish');
+        await Promise.race([w.completed(), sleep(10_000)]);
+        expect(w.completions).toEqual([{ userData: 0x5eed, errno: 0, status: 0 }]);
+        await Promise.race([closing, sleep(10_000)]);
+        expect(closed).toBe(true);
+        await w.step('detach');
+      } finally {
+        await w.end();
+        await ring.close();
+      }
+    },
+    30_000,
+  );
 });

@@ -51,6 +51,18 @@ void ReservedMapping::Unmap(bool detach) {
   if (unreachable && !state_->unmapped) {
     munmap(state_->address, state_->length);
     state_->unmapped = true;
+  } else if (!unreachable && !state_->replaced) {
+    // The pages may still be reached through that other ArrayBuffer, so the range must stay
+    // mapped until its finalizer. But the sg vma holds a reference to the sg file (vm_file),
+    // so until then close() would not release the fd (sg_release never runs, and an O_EXCL
+    // open gets EBUSY). Mapping anonymous memory over the same range (MAP_FIXED replaces the
+    // sg vma in one step, mm/mmap.c mmap_region) drops the file now and keeps the range valid:
+    // whoever still holds it reads zeros instead of the reserve. The range stays ours, so the
+    // finalizer's munmap cannot hit a mapping of someone else. If the kernel refuses (ENOMEM),
+    // the sg vma simply stays until the finalizer, as before.
+    void* anonymous = mmap(state_->address, state_->length, PROT_READ | PROT_WRITE,
+                           MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (anonymous == state_->address) state_->replaced = true;
   }
   DropOwner(state_);
   state_ = nullptr;

@@ -3,7 +3,8 @@
 // refuses to transfer it and Node 20 copies it instead: the pages are never shared with
 // another thread). On unmap the ArrayBuffer is detached first, so no JS access can touch
 // an unmapped page; if it cannot be detached, munmap waits for the ArrayBuffer's
-// finalizer (the last JS reference).
+// finalizer (the last JS reference), and meanwhile anonymous memory replaces the sg
+// mapping in the same range, so the sg file is not kept open by it.
 #pragma once
 
 #include <napi.h>
@@ -38,6 +39,7 @@ class ReservedMapping {
     void* address;
     size_t length;
     bool unmapped = false;
+    bool replaced = false;  // the sg vma was replaced by anonymous memory (the sg file released)
     int owners = 2;
   };
 

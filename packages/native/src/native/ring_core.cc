@@ -21,16 +21,20 @@ uint32_t next_id = 1;
 inline int32_t LoadAcquire(const int32_t* p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
 inline void StoreRelease(int32_t* p, int32_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
 
-inline uint32_t ReadU32(const uint8_t* p) {
-  uint32_t v;
-  std::memcpy(&v, p, 4);
-  return v;
+// Loads of a submission entry's fields: each field once, as one relaxed atomic load (the
+// kernel's READ_ONCE), so the compiler can neither re-read a field JavaScript may be writing
+// nor tear it. Every offset is aligned to the field's size (ring_layout.h); the u64 fields
+// (user data, tag) are only 4-aligned, so they are read as two u32 words, low first, as
+// JavaScript writes them.
+inline uint8_t LoadU8(const uint8_t* p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
+inline uint16_t LoadU16(const uint8_t* p) {
+  return __atomic_load_n(reinterpret_cast<const uint16_t*>(p), __ATOMIC_RELAXED);
 }
-inline uint16_t ReadU16(const uint8_t* p) {
-  uint16_t v;
-  std::memcpy(&v, p, 2);
-  return v;
+inline uint32_t LoadU32(const uint8_t* p) {
+  return __atomic_load_n(reinterpret_cast<const uint32_t*>(p), __ATOMIC_RELAXED);
 }
+inline uint64_t LoadU64(const uint8_t* p) { return LoadU32(p) | (uint64_t{LoadU32(p + 4)} << 32); }
+
 inline void WriteU32(uint8_t* p, uint32_t v) { std::memcpy(p, &v, 4); }
 
 }  // namespace
@@ -114,32 +118,47 @@ void RingCore::Count(ring::Stat stat, uint64_t n) const {
 
 int RingCore::Attach(uv_async_t* async) {
   std::lock_guard<std::mutex> lock(mutex_);
+  // The free record is chosen from the addon's own table, never from the shared state word:
+  // JavaScript can write that word, and a record handed out twice would make two threads
+  // share one completion queue.
   for (size_t i = 0; i < producers_.size(); i++) {
-    int32_t* state = Word(ring::kOffProducerTable + i * ring::kProducerRecord + ring::kProdState);
-    if (LoadAcquire(state) == 0) {
-      producers_[i].async = async;
-      StoreRelease(state, 1);
-      return static_cast<int>(i);
-    }
+    ProducerLink& link = producers_[i];
+    if (link.state != ProducerLink::State::kFree) continue;
+    link.state = ProducerLink::State::kAttached;
+    link.async = async;
+    link.cq_tail = 0;
+    const size_t record = ring::kOffProducerTable + i * ring::kProducerRecord;
+    // The shared words start from the addon's values, whatever was written there before.
+    StoreRelease(Word(record + ring::kProdCqTail), 0);
+    StoreRelease(Word(record + ring::kProdCqHead), 0);
+    StoreRelease(Word(record + ring::kProdState), 1);
+    return static_cast<int>(i);
   }
   return -1;
 }
 
 void RingCore::Detach(int producer) {
+  if (producer < 0 || static_cast<size_t>(producer) >= producers_.size()) return;
   if (consumer_) consumer_->ProducerGone(producer);
-  int32_t unreaped = 0;
+  uint32_t unreaped = 0;
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    ProducerLink& link = producers_[producer];
+    if (link.state != ProducerLink::State::kAttached) return;  // its credits came back already
+    link.state = ProducerLink::State::kGone;
+    link.async = nullptr;
     const size_t record = ring::kOffProducerTable + static_cast<size_t>(producer) * ring::kProducerRecord;
-    producers_[producer].async = nullptr;
     StoreRelease(Word(record + ring::kProdState), 2);
-    // Completions posted but never reaped: their credits would be lost with the thread.
-    const int32_t tail = LoadAcquire(Word(record + ring::kProdCqTail));
-    const int32_t head = LoadAcquire(Word(record + ring::kProdCqHead));
-    unreaped = tail - head;
-    StoreRelease(Word(record + ring::kProdCqHead), tail);
+    // Completions posted but never reaped: their credits would be lost with the thread. The
+    // tail is the addon's count; only the head is JavaScript's. A head that no honest reaper
+    // can have written (past the tail, or more than a whole queue behind it: Post never lets
+    // the CQ hold more than `entries`) proves nothing, so it returns no credit.
+    const uint32_t head = static_cast<uint32_t>(LoadAcquire(Word(record + ring::kProdCqHead)));
+    unreaped = link.cq_tail - head;
+    if (unreaped > config_.entries) unreaped = 0;
+    StoreRelease(Word(record + ring::kProdCqHead), static_cast<int32_t>(link.cq_tail));
   }
-  if (unreaped > 0) ReturnCredits(unreaped);
+  if (unreaped > 0) ReturnCredits(static_cast<int32_t>(unreaped));
 }
 
 bool RingCore::SqReady() const {
@@ -161,9 +180,9 @@ TakeResult RingCore::TakeNext(SqeCopy* out) {
   if (!__atomic_compare_exchange_n(state, &expected, consumed, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
     if (static_cast<uint32_t>(expected) != head_ + 1) return TakeResult::kEmpty;
     // Cancelled: only the user data and producer are needed to complete it.
-    std::memcpy(&out->user_data, entry + ring::kSqeUserData, 8);
-    out->producer = entry[ring::kSqeProducer];
-    std::memcpy(&out->tag, entry + ring::kSqeTag, 8);
+    out->user_data = LoadU64(entry + ring::kSqeUserData);
+    out->producer = LoadU8(entry + ring::kSqeProducer);
+    out->tag = LoadU64(entry + ring::kSqeTag);
     out->pos = head_;
     StoreRelease(state, consumed);
     head_++;
@@ -171,21 +190,25 @@ TakeResult RingCore::TakeNext(SqeCopy* out) {
     Count(ring::kStatCancelled);
     return TakeResult::kCancelled;
   }
-  // Copied once; every later check and use reads the copy.
+  // Copied once, each field with one relaxed atomic load; every later check and use reads
+  // the copy, whatever JavaScript writes into the entry meanwhile.
   out->pos = head_;
-  std::memcpy(&out->user_data, entry + ring::kSqeUserData, 8);
-  out->cdb_length = entry[ring::kSqeCdbLength];
-  out->direction = entry[ring::kSqeDirection];
-  out->attribute = entry[ring::kSqeAttribute];
-  out->producer = entry[ring::kSqeProducer];
-  out->buffer_index = ReadU32(entry + ring::kSqeBufferIndex);
-  out->buffer_offset = ReadU32(entry + ring::kSqeBufferOffset);
-  out->length = ReadU32(entry + ring::kSqeLength);
-  out->timeout_ms = ReadU32(entry + ring::kSqeTimeout);
-  std::memcpy(&out->tag, entry + ring::kSqeTag, 8);
-  out->max_sense = ReadU16(entry + ring::kSqeMaxSense);
-  out->flags = ReadU16(entry + ring::kSqeFlags);
-  std::memcpy(out->cdb, entry + ring::kSqeCdb, ring::kMaxCdb);
+  out->user_data = LoadU64(entry + ring::kSqeUserData);
+  out->cdb_length = LoadU8(entry + ring::kSqeCdbLength);
+  out->direction = LoadU8(entry + ring::kSqeDirection);
+  out->attribute = LoadU8(entry + ring::kSqeAttribute);
+  out->producer = LoadU8(entry + ring::kSqeProducer);
+  out->buffer_index = LoadU32(entry + ring::kSqeBufferIndex);
+  out->buffer_offset = LoadU32(entry + ring::kSqeBufferOffset);
+  out->length = LoadU32(entry + ring::kSqeLength);
+  out->timeout_ms = LoadU32(entry + ring::kSqeTimeout);
+  out->tag = LoadU64(entry + ring::kSqeTag);
+  out->max_sense = LoadU16(entry + ring::kSqeMaxSense);
+  out->flags = LoadU16(entry + ring::kSqeFlags);
+  for (size_t w = 0; w < ring::kMaxCdb; w += 4) {
+    const uint32_t word = LoadU32(entry + ring::kSqeCdb + w);
+    std::memcpy(out->cdb + w, &word, 4);
+  }
   head_++;
   StoreRelease(Word(ring::kOffSqHead), static_cast<int32_t>(head_));
   return TakeResult::kTaken;
@@ -199,13 +222,14 @@ void RingCore::Post(const CqeCopy* cqes, size_t count, int quiet_producer, bool 
     std::lock_guard<std::mutex> lock(mutex_);
     for (size_t i = 0; i < count; i++) {
       const CqeCopy& c = cqes[i];
-      if (c.producer >= producers_.size() || producers_[c.producer].async == nullptr) {
-        orphaned++;  // its JS thread is gone: nobody will reap it
+      if (c.producer >= producers_.size() || producers_[c.producer].state != ProducerLink::State::kAttached) {
+        orphaned++;  // its JS thread is gone (or never was): nobody will reap it
         continue;
       }
+      ProducerLink& link = producers_[c.producer];
       const size_t record = ring::kOffProducerTable + c.producer * ring::kProducerRecord;
       int32_t* tail_word = Word(record + ring::kProdCqTail);
-      const uint32_t tail = static_cast<uint32_t>(__atomic_load_n(tail_word, __ATOMIC_RELAXED));
+      const uint32_t tail = link.cq_tail;  // the addon's count, not the shared word JavaScript could change
       const uint32_t head = static_cast<uint32_t>(LoadAcquire(Word(record + ring::kProdCqHead)));
       if (tail - head >= config_.entries) {
         orphaned++;  // cannot happen while credits bound the requests in flight; never overwrite
@@ -225,9 +249,11 @@ void RingCore::Post(const CqeCopy* cqes, size_t count, int quiet_producer, bool 
       std::memcpy(e + ring::kCqeTag, &c.tag, 8);
       WriteU32(e + ring::kCqeFlags, c.flags);
       std::memcpy(e + ring::kCqeSense, c.sense, c.sense_length <= ring::kSenseBytes ? c.sense_length : 0);
+      link.cq_tail = tail + 1;
       StoreRelease(tail_word, static_cast<int32_t>(tail + 1));
       wake_mask |= uint64_t{1} << c.producer;
     }
+    posted_ += static_cast<uint32_t>(count);
     Count(ring::kStatCompleted, count);
     // Completion moderation (like interrupt coalescing): while the consumer has more entries to
     // run, JS is told once per completion_batch completions instead of once per command. Never
@@ -296,10 +322,27 @@ void RingCore::Shutdown() {
   if (consumer_) consumer_->Stop();
 }
 
-bool RingCore::Drained() const {
-  return __atomic_load_n(Word(ring::kOffClosing), __ATOMIC_SEQ_CST) != 0 &&
-         __atomic_load_n(Word(ring::kOffCredits), __ATOMIC_SEQ_CST) ==
-             static_cast<int32_t>(config_.entries) - ring::kClosedCredits;
+bool RingCore::Drained() {
+  if (__atomic_load_n(Word(ring::kOffClosing), __ATOMIC_SEQ_CST) == 0 ||
+      __atomic_load_n(Word(ring::kOffCredits), __ATOMIC_SEQ_CST) !=
+          static_cast<int32_t>(config_.entries) - ring::kClosedCredits) {
+    return false;
+  }
+  // The credits word is JavaScript's: any thread can write it. It alone covers a producer
+  // between taking its credit and claiming its position (nothing the addon can see), but the
+  // rest is checked against what the addon knows, so a corrupted count cannot stop the
+  // consumers while a request is in the SQ, a consumer or the kernel, nor before a posted
+  // completion was reaped; at worst it keeps them running (the ring's own close waits).
+  if (SqBacklog() != 0) return false;  // a claimed position not yet taken (maybe not yet published)
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (posted_ != head_) return false;  // taken and not yet completed: held by a consumer or in the kernel
+  for (size_t i = 0; i < producers_.size(); i++) {
+    const ProducerLink& link = producers_[i];
+    if (link.state != ProducerLink::State::kAttached) continue;  // gone: Detach returned its credits
+    const size_t record = ring::kOffProducerTable + i * ring::kProducerRecord;
+    if (static_cast<uint32_t>(LoadAcquire(Word(record + ring::kProdCqHead))) != link.cq_tail) return false;
+  }
+  return true;
 }
 
 void RingCore::OnConsumerStopped() {

@@ -18,6 +18,11 @@
 // - The "consumer sleeps" flag and the SQ are a Dekker pair (store flag, then re-check
 //   the SQ; publish, then load the flag), both sides sequentially consistent, like the
 //   full barrier io_uring asks between the SQ tail and IORING_SQ_NEED_WAKEUP.
+// - Trust (docs/guides/ring.md, "What the addon trusts"): any attached JS thread can write
+//   any shared word. Producer ownership and CQ tails live in ProducerLink, and Drained()
+//   believes the JS credit count only together with the addon's own counts, so a corrupted
+//   page can hurt only its ring's requests: never two threads on one record, never consumers
+//   stopped while an entry is claimed, in a consumer or the kernel, or posted and unreaped.
 #pragma once
 
 #include <atomic>
@@ -112,9 +117,17 @@ class SharedMapping {
 
 class RingConsumer;
 
-/** JS-thread side of one attached producer: its uv_async_t (owned by the port). */
+/**
+ * One producer record as the addon knows it, under RingCore's mutex. The producer table in
+ * shared memory mirrors `state` and `cq_tail` for JavaScript to read, but JavaScript can also
+ * write those words, so the addon never reads them back: which record is taken, and how many
+ * completions it was posted, are decided here.
+ */
 struct ProducerLink {
-  uv_async_t* async = nullptr;  // nullptr once the producer is gone
+  enum class State : uint8_t { kFree, kAttached, kGone };
+  State state = State::kFree;   // records are used once: a gone one is never handed out again
+  uv_async_t* async = nullptr;  // the JS thread's async handle (owned by its port) while attached
+  uint32_t cq_tail = 0;         // completions posted to this CQ (the tail word is a copy of it)
 };
 
 class RingCore : public std::enable_shared_from_this<RingCore> {
@@ -190,9 +203,13 @@ class RingCore : public std::enable_shared_from_this<RingCore> {
   bool stopped() const { return stopped_.load(std::memory_order_acquire); }
   /**
    * Closing and every credit back: each request ever claimed was completed and reaped (or
-   * its thread is gone), so nothing is in the SQ, the kernel or a completion queue.
+   * its thread is gone), so nothing is in the SQ, the kernel or a completion queue. The
+   * credit count is JavaScript's word, so it is only believed together with what the addon
+   * knows itself: every entry it took was posted (none in a consumer or the kernel), no
+   * claimed position is left untaken, and every attached producer's CQ head has reached the
+   * tail the addon posted. Callers hold the consumer's lock (TakeNext's serialisation).
    */
-  bool Drained() const;
+  bool Drained();
   /** Called by the consumer when its last thread is about to exit. */
   void OnConsumerStopped();
 
@@ -205,8 +222,9 @@ class RingCore : public std::enable_shared_from_this<RingCore> {
   BlockRef buffers_;
   uint32_t mask_;
   uint32_t head_ = 0;  // consumer's SQ head (callers of TakeNext serialise)
-  std::mutex mutex_;   // producers_ and completion-queue tails
+  std::mutex mutex_;   // producers_, posted_ and completion-queue tails
   std::vector<ProducerLink> producers_;
+  uint32_t posted_ = 0;  // completions posted for taken entries, orphans included (under mutex_)
   uint64_t deferred_mask_ = 0;    // producers with completions not yet announced (under mutex_)
   uint32_t deferred_count_ = 0;   // how many
   std::unique_ptr<RingConsumer> consumer_;

@@ -70,6 +70,8 @@ enum Stat : size_t {
 constexpr size_t kOffProducerTable = 1024;
 constexpr size_t kProducerRecord = 128;
 constexpr size_t kMaxProducers = 32;
+// kProdState and kProdCqTail are copies of the addon's own table (RingCore's ProducerLink),
+// written for JavaScript to read; the addon never reads them back.
 constexpr size_t kProdState = 0;     // 0 free, 1 attached, 2 gone (its environment was torn down)
 constexpr size_t kProdCqTail = 4;    // written by the addon (release), read by the JS thread (acquire)
 constexpr size_t kProdCqHead = 64;   // written by the JS thread, read by the addon
