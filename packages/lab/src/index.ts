@@ -14,6 +14,7 @@
 export * from './conformance/index.js';
 export * from './errors.js';
 export * from './guest/device-nodes.js';
+export * from './guest/device-removal.js';
 export * from './guest/in-lab.js';
 export * from './guest/kernel-attribute.js';
 export * from './guest/probes.js';

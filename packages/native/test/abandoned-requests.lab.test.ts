@@ -11,11 +11,11 @@
  * not free it under its slot), their bounce blocks not back to the pool. Run under ASan by
  * `pnpm test:lab:asan`, where a double free or use after free aborts.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { OsError } from '@sgv4/core';
+import { deleteDeviceWhenBusy, settleDevice } from '@sgv4/lab';
 import { openScsiHandle, type PreparedCommand, type ScsiHandle } from '@sgv4/native';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openFdCount } from './fd-count.js';
@@ -62,46 +62,8 @@ async function addPrivateDevice(): Promise<{ node: string; hctl: string }> {
   const hctl = hctlOfSg(node);
   const dir = `/sys/class/scsi_device/${hctl}/device`;
   for (let i = 0; i < 200 && !existsSync(`${dir}/block`); i++) await sleep(20);
-  const counters = () =>
-    `${readFileSync(`${dir}/iorequest_cnt`, 'utf8')}/${readFileSync(`${dir}/device_busy`, 'utf8')}`;
-  let last = counters();
-  for (let quiet = 0, i = 0; quiet < 10 && i < 500; i++) {
-    await sleep(20);
-    const now = counters();
-    quiet = now === last && now.endsWith('/0\n') ? quiet + 1 : 0;
-    last = now;
-  }
-  // No SYNCHRONIZE CACHE when the LUN is deleted (sd_shutdown sends it only with a write-back
-  // cache, drivers/scsi/sd.c), which would wait out the latency the test sets: "temporary"
-  // changes only the kernel's view of the cache (cache_type_store), not the device's.
-  writeFileSync(`/sys/class/scsi_disk/${hctl}/cache_type`, 'temporary write through');
+  await settleDevice(hctl);
   return { node, hctl };
-}
-
-/**
- * A shell that deletes the LUN as soon as `busy` commands are at it (device_busy,
- * scsi_device_busy in drivers/scsi/scsi_sysfs.c): spawned, and ready, before the
- * synchronous call blocks this thread. It exits once the midlayer drained the commands.
- */
-async function deleteWhenBusy(
-  hctl: string,
-  busy: number,
-): Promise<{ child: ChildProcess; exited: Promise<number | null> }> {
-  const dir = `/sys/class/scsi_device/${hctl}/device`;
-  const child = spawn(
-    'sh',
-    [
-      '-c',
-      `echo ready; while read n < ${dir}/device_busy && [ "$n" -lt ${busy} ]; do :; done; echo 1 > ${dir}/delete`,
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  await new Promise<void>((resolve, reject) => {
-    child.stdout?.once('data', () => resolve());
-    child.once('error', reject);
-  });
-  return { child, exited };
 }
 
 /** What `fn` threw (undefined when it returned). */
@@ -144,7 +106,7 @@ describe('the device deleted under a synchronous call on the sg queue', () => {
     try {
       await setLatency({ delay: DELAY });
       let h: ScsiHandle | undefined = openScsiHandle(node, { readWrite: true });
-      const deleter = await deleteWhenBusy(hctl, 3);
+      const deleter = await deleteDeviceWhenBusy(hctl, 3);
       try {
         const plain = outcome(h.sgIo(dataInRequest(read10Cdb(0, 16), 16 * BLOCK)));
         const direct = outcome(h.sgIo(dataInRequest(read10Cdb(16, 16), 16 * BLOCK, directIo)));
@@ -194,7 +156,7 @@ describe('the device deleted under a synchronous call on the sg queue', () => {
     try {
       await setLatency({ delay: DELAY });
       let h: ScsiHandle | undefined = openScsiHandle(node, { readWrite: true });
-      const deleter = await deleteWhenBusy(hctl, 2);
+      const deleter = await deleteDeviceWhenBusy(hctl, 2);
       try {
         let command: PreparedCommand | undefined = h.prepare(
           dataInRequest(read10Cdb(0, 16), 16 * BLOCK, directIo),

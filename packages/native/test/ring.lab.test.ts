@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { AbortedError, InvalidFieldError, OsError } from '@sgv4/core';
-import { openRing, type RingCompletion } from '@sgv4/native';
+import { openRing, type RingCompletion, type ScsiRing } from '@sgv4/native';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openFdCount } from './fd-count.js';
 import { type Latency, labNodes, latency, queueLimit, setLatency } from './lab-nodes.js';
@@ -885,14 +885,21 @@ describe('a JS page that corrupts the shared producer table or credits', () => {
     };
   }
 
-  it('a cleared producer table: the next thread still gets a record of its own', async () => {
-    const ring = openRing(labNodes.sg, {
-      queueDepth: 2,
-      entries: 8,
-      bufferCount: 1,
-      bufferSize: 4096,
-      producers: 4,
+  /** A ring with one 4 KiB buffer and room for `producers` threads. */
+  const smallRing = (path: string, producers: number): ScsiRing =>
+    openRing(path, { queueDepth: 2, entries: 8, bufferCount: 1, bufferSize: 4096, producers });
+
+  /** ring.close(), and whether it has resolved yet. */
+  function watchClose(ring: ScsiRing): { closed: boolean; done: Promise<void> } {
+    const watch = { closed: false, done: Promise.resolve() };
+    watch.done = ring.close().then(() => {
+      watch.closed = true;
     });
+    return watch;
+  }
+
+  it('a cleared producer table: the next thread still gets a record of its own', async () => {
+    const ring = smallRing(labNodes.sg, 4);
     const id = ring.share().id;
     const first = page(id);
     let second: ReturnType<typeof page> | undefined;
@@ -917,26 +924,17 @@ describe('a JS page that corrupts the shared producer table or credits', () => {
   }, 30_000);
 
   it('a thread that rewrote its CQ tail and went away gives back no credit it never had: close() resolves', async () => {
-    const ring = openRing(labNodes.sg, {
-      queueDepth: 2,
-      entries: 8,
-      bufferCount: 1,
-      bufferSize: 4096,
-      producers: 2,
-    });
+    const ring = smallRing(labNodes.sg, 2);
     const w = page(ring.share().id);
     try {
       expect((await w.attached).error).toBeUndefined();
       await w.step('fake completions');
       await w.step('detach');
       good(await ring.submit({ cdb: read10Cdb(LBA0, 8), dataIn: { buffer: 0, length: 4096 } }));
-      let closed = false;
-      const closing = ring.close().then(() => {
-        closed = true;
-      });
+      const close = watchClose(ring);
       // The old addon credited tail - head from the shared words: 3 credits too many, never drained.
-      await Promise.race([closing, sleep(5_000)]);
-      expect(closed).toBe(true);
+      await Promise.race([close.done, sleep(5_000)]);
+      expect(close.closed).toBe(true);
     } finally {
       await w.end();
     }
@@ -948,29 +946,20 @@ describe('a JS page that corrupts the shared producer table or credits', () => {
   ] as const)(
     '%s: credits given back for a claimed entry: close() waits until it was run and reaped',
     async (_kind, path) => {
-      const ring = openRing(path, {
-        queueDepth: 2,
-        entries: 8,
-        bufferCount: 1,
-        bufferSize: 4096,
-        producers: 2,
-      });
+      const ring = smallRing(path, 2);
       const w = page(ring.share().id);
       try {
         expect((await w.attached).error).toBeUndefined();
         await w.step('park');
-        let closed = false;
-        const closing = ring.close().then(() => {
-          closed = true;
-        });
+        const close = watchClose(ring);
         await sleep(500);
         // The credit count says "drained", but the addon's SQ head has not reached the claimed position.
-        expect(closed).toBe(false);
+        expect(close.closed).toBe(false);
         await w.step('publish');
         await Promise.race([w.completed(), sleep(10_000)]);
         expect(w.completions).toEqual([{ userData: 0x5eed, errno: 0, status: 0 }]);
-        await Promise.race([closing, sleep(10_000)]);
-        expect(closed).toBe(true);
+        await Promise.race([close.done, sleep(10_000)]);
+        expect(close.closed).toBe(true);
         await w.step('detach');
       } finally {
         await w.end();

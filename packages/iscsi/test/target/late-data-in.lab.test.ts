@@ -15,6 +15,7 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { createSgIoV4Header, OsError } from '@sgv4/core';
+import { deleteDeviceWhenBusy, settleDevice } from '@sgv4/lab';
 import { openScsiHandle } from '@sgv4/native';
 import type { TaskEvent } from '@sgv4/target';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -152,21 +153,8 @@ beforeAll(async () => {
     if (Date.now() > deadline) throw new Error('the iSCSI LU did not appear as an sg node');
     await sleep(100);
   }
-  // sd probes the LU (READ CAPACITY, the partition table, ...) after its nodes appear: wait
-  // until no command is at it for a while, so that from then on device_busy counts only ours.
-  const dir = `/sys/class/scsi_device/${lu.hctl}/device`;
-  const counters = () =>
-    `${readFileSync(`${dir}/iorequest_cnt`, 'utf8')}/${readFileSync(`${dir}/device_busy`, 'utf8')}`;
-  let last = counters();
-  for (let quiet = 0, i = 0; quiet < 10 && i < 1000; i++) {
-    await sleep(30);
-    const now = counters();
-    quiet = now === last && now.endsWith('/0\n') ? quiet + 1 : 0;
-    last = now;
-  }
-  // No SYNCHRONIZE CACHE held by the target when the LU is deleted (sd_shutdown sends it only
-  // with a write-back cache, drivers/scsi/sd.c); "temporary" changes only the kernel's view.
-  writeFileSync(`/sys/class/scsi_disk/${lu.hctl}/cache_type`, 'temporary write through');
+  // sd probes the LU after its nodes appear: from then on device_busy counts only ours.
+  await settleDevice(lu.hctl, { intervalMs: 30, maxPolls: 1000 });
 }, 120_000);
 
 afterAll(async () => {
@@ -203,17 +191,8 @@ describe('close() after the sg queue failed with a direct-IO READ held by the de
       // started, and ready, before the READ is sent, so the delete follows the READ at once
       // whatever this process is doing. It returns once the midlayer drained the LU's commands
       // (blk_mq_destroy_queue): after the target answered the held READ.
-      const dir = `/sys/class/scsi_device/${lu.hctl}/device`;
-      const deleter = spawn(
-        'sh',
-        [
-          '-c',
-          `echo ready; while read n < ${dir}/device_busy && [ "$n" -lt 1 ]; do :; done; echo 1 > ${dir}/delete`,
-        ],
-        { stdio: ['ignore', 'pipe', 'inherit'] },
-      );
-      const deleted = new Promise<number>((resolve) => deleter.once('exit', () => resolve(Date.now())));
-      await new Promise((resolve) => deleter.stdout?.once('data', resolve));
+      const deleter = await deleteDeviceWhenBusy(lu.hctl, 1);
+      const deleted = deleter.exitedAt;
       const arrived: number[] = [];
       const onReceived = (e: TaskEvent) => {
         if (e.opcode === 0x28) arrived.push(e.sequence);
@@ -232,7 +211,7 @@ describe('close() after the sg queue failed with a direct-IO READ held by the de
         // The held READ keeps the latency it was enabled with; later commands are answered at once.
         await served.target.configure(0, { latency: { nanoseconds: 0 } });
         served.target.off('task-received', onReceived);
-        if (held === undefined) deleter.kill();
+        if (held === undefined) deleter.child.kill();
       }
       const rejected = await held;
       expect(rejected).toBeInstanceOf(OsError);
