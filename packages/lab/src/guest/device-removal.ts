@@ -9,6 +9,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { LabConfigError } from '../errors.js';
 
 /** How {@link settleDevice} polls. */
 export interface SettleOptions {
@@ -18,8 +19,20 @@ export interface SettleOptions {
   readonly maxPolls?: number;
 }
 
+/** The device's sysfs directory; `hctl` is checked first (it also goes into a shell command). */
 function deviceDir(hctl: string): string {
+  if (typeof hctl !== 'string' || !/^\d+:\d+:\d+:\d+$/.test(hctl)) {
+    throw new LabConfigError('hctl', 'a SCSI address H:C:T:L of decimal numbers', hctl);
+  }
   return `/sys/class/scsi_device/${hctl}/device`;
+}
+
+function counting(field: string, value: number | undefined, min: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new LabConfigError(field, `an integer >= ${min}`, value);
+  }
+  return value;
 }
 
 /**
@@ -30,11 +43,12 @@ function deviceDir(hctl: string): string {
  * through`, so deleting it sends no SYNCHRONIZE CACHE (sd_shutdown sends one only with a
  * write-back cache, drivers/scsi/sd.c) that would wait out a latency the test sets; "temporary"
  * changes only the kernel's view of the cache (cache_type_store), not the device's.
+ * LabConfigError for an `hctl` that is not H:C:T:L or a count or interval below 1.
  */
 export async function settleDevice(hctl: string, options: SettleOptions = {}): Promise<void> {
-  const intervalMs = options.intervalMs ?? 20;
-  const maxPolls = options.maxPolls ?? 500;
   const dir = deviceDir(hctl);
+  const intervalMs = counting('intervalMs', options.intervalMs, 1, 20);
+  const maxPolls = counting('maxPolls', options.maxPolls, 1, 500);
   const counters = () =>
     `${readFileSync(`${dir}/iorequest_cnt`, 'utf8')}/${readFileSync(`${dir}/device_busy`, 'utf8')}`;
   let last = counters();
@@ -58,17 +72,19 @@ export interface DeviceDeleter {
 }
 
 /**
- * Starts a shell that deletes device `hctl` as soon as `busy` commands are at it
+ * Starts a shell that deletes device `hctl` as soon as `busy` (>= 1) commands are at it
  * (`device_busy`), and resolves once the shell is ready: the delete then follows the commands at
  * once whatever the calling process does meanwhile (a synchronous call blocks its thread).
+ * LabConfigError for an `hctl` that is not H:C:T:L or a `busy` that is not an integer >= 1.
  */
 export async function deleteDeviceWhenBusy(hctl: string, busy: number): Promise<DeviceDeleter> {
   const dir = deviceDir(hctl);
+  const count = counting('busy', busy, 1, 1);
   const child = spawn(
     'sh',
     [
       '-c',
-      `echo ready; while read n < ${dir}/device_busy && [ "$n" -lt ${busy} ]; do :; done; echo 1 > ${dir}/delete`,
+      `echo ready; while read n < ${dir}/device_busy && [ "$n" -lt ${count} ]; do :; done; echo 1 > ${dir}/delete`,
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
